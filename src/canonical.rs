@@ -1,0 +1,41 @@
+//! The canonical reduction order, shared by every path.
+//!
+//! Floating-point addition is not associative, so a parallel sum depends on
+//! the order of its additions. swath fixes one order, independent of thread
+//! count and device, so a reduction gives the same bits everywhere:
+//!
+//! 1. The input is cut into tiles of [`TILE`] = [`LANES`] x [`ROWS`]
+//!    elements; the last tile may be short.
+//! 2. Inside a tile, lane `l` (0..[`LANES`]) starts at the reduction's
+//!    identity and folds, in row order, the elements at `r * LANES + l`
+//!    for `r` in `0..ROWS` that exist: `acc = combine(acc, map(x))`.
+//! 3. The lanes are folded by a halving tree: for `s` = 128, 64, ..., 1,
+//!    `lane[l] = combine(lane[l], lane[l + s])` for every `l < s`.
+//!    `lane[0]` is the tile's partial.
+//! 4. If there was more than one tile, the partials form a new input and
+//!    the steps repeat (with no map) until one value is left. An empty
+//!    input gives the identity.
+//!
+//! A GPU workgroup of [`LANES`] threads computes one tile exactly this way;
+//! the CPU computes several tiles per rayon task with SIMD-friendly loops.
+//! Because lanes start at the identity, a sum of only `-0.0` values is
+//! `+0.0`. GPUs that flush subnormals to zero may differ from the CPU on
+//! inputs with subnormal values; everything else agrees bit for bit for
+//! sum, product, min and max (a fused map may differ where the GPU compiler
+//! contracts a multiply and an add into one fused multiply-add).
+//!
+//! Accuracy: each lane adds at most [`ROWS`] values in sequence and the tree
+//! adds `log2(LANES)` levels, so the error grows with about
+//! `(ROWS + 8) * ceil(log_TILE(n))` roundings instead of `n`.
+
+/// Lanes of a tile: one GPU workgroup's threads.
+pub const LANES: usize = 256;
+/// Rows of a tile: elements each lane folds in sequence.
+pub const ROWS: usize = 16;
+/// Elements in one tile.
+pub const TILE: usize = LANES * ROWS;
+
+/// Number of tile partials an input of `n` elements reduces to in one level.
+pub fn tiles(n: usize) -> usize {
+    n.div_ceil(TILE)
+}

@@ -1,0 +1,20 @@
+//! The CPU path: rayon executors for maps and canonical-order reductions.
+//!
+//! Both executors split work the same way ([`split`]): below
+//! [`SERIAL_BELOW`] elements they run a plain loop on the calling thread,
+//! so a small job pays nothing for parallelism.
+
+mod kernel;
+mod map;
+mod reduce;
+
+pub(crate) use map::map_into;
+pub(crate) use reduce::map_reduce;
+
+/// Inputs shorter than this run serially on the calling thread.
+pub const SERIAL_BELOW: usize = 1 << 15;
+
+/// Elements per rayon task: large enough to amortise a task (a few us of
+/// work), small enough to balance over cores. A multiple of the tile size,
+/// so reduction tasks hold whole tiles.
+pub(crate) const TASK_ELEMENTS: usize = 1 << 16;

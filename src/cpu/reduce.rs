@@ -1,0 +1,108 @@
+//! Reductions in the canonical order of [`crate::canonical`].
+//!
+//! Each level folds whole tiles into one partial per tile; tiles are
+//! independent, so rayon may run them on any thread without changing a bit
+//! of the result.
+
+use super::kernel::{with_map, with_reduce, MapVisitor, ReduceVisitor};
+use super::{SERIAL_BELOW, TASK_ELEMENTS};
+use crate::canonical::{tiles, LANES, ROWS, TILE};
+use crate::dtype::Element;
+use crate::op::{Op, Reduce};
+use rayon::prelude::*;
+
+/// Reduces `map(input)` in canonical order; the identity for empty input.
+/// The caller rejects empty min/max; the op must have passed [`Op::check`].
+pub(crate) fn map_reduce<T: Element>(input: &[T], op: Option<Op>, reduce: Reduce) -> T {
+    with_map(op, ChooseReduce { input, reduce })
+}
+
+struct ChooseReduce<'a, T> {
+    input: &'a [T],
+    reduce: Reduce,
+}
+
+impl<T: Element> MapVisitor<T> for ChooseReduce<'_, T> {
+    type Out = T;
+
+    fn visit<F: Fn(T) -> T + Copy + Send + Sync>(self, map: F) -> T {
+        with_reduce(self.reduce, Levels { input: self.input, map })
+    }
+}
+
+struct Levels<'a, T, F> {
+    input: &'a [T],
+    map: F,
+}
+
+impl<T: Element, F: Fn(T) -> T + Copy + Send + Sync> ReduceVisitor<T> for Levels<'_, T, F> {
+    type Out = T;
+
+    fn visit<C: Fn(T, T) -> T + Copy + Send + Sync>(self, identity: T, combine: C) -> T {
+        let mut partials = level(self.input, identity, self.map, combine);
+        while partials.len() > 1 {
+            partials = level(&partials, identity, |x| x, combine);
+        }
+        partials.first().copied().unwrap_or(identity)
+    }
+}
+
+/// One level: the partial of every tile of `input`.
+fn level<T, F, C>(input: &[T], identity: T, map: F, combine: C) -> Vec<T>
+where
+    T: Element,
+    F: Fn(T) -> T + Copy + Send + Sync,
+    C: Fn(T, T) -> T + Copy + Send + Sync,
+{
+    let mut partials = vec![identity; tiles(input.len())];
+    let fold_tiles = |input: &[T], partials: &mut [T]| {
+        for (tile, partial) in input.chunks(TILE).zip(partials) {
+            *partial = fold_tile(tile, identity, map, combine);
+        }
+    };
+    if input.len() < SERIAL_BELOW {
+        fold_tiles(input, &mut partials);
+    } else {
+        const TILES_PER_TASK: usize = TASK_ELEMENTS / TILE;
+        input
+            .par_chunks(TASK_ELEMENTS)
+            .zip(partials.par_chunks_mut(TILES_PER_TASK))
+            .for_each(|(input, partials)| fold_tiles(input, partials));
+    }
+    partials
+}
+
+/// Folds one tile (at most [`TILE`] elements) as a GPU workgroup does.
+#[inline]
+fn fold_tile<T, F, C>(tile: &[T], identity: T, map: F, combine: C) -> T
+where
+    T: Element,
+    F: Fn(T) -> T + Copy,
+    C: Fn(T, T) -> T + Copy,
+{
+    let mut lanes = [identity; LANES];
+    if tile.len() == TILE {
+        // Full tile: fixed-size rows, so the lane loop vectorises.
+        for row in tile.chunks_exact(LANES) {
+            for (lane, &x) in lanes.iter_mut().zip(row) {
+                *lane = combine(*lane, map(x));
+            }
+        }
+    } else {
+        for row in tile.chunks(LANES) {
+            for (lane, &x) in lanes.iter_mut().zip(row) {
+                *lane = combine(*lane, map(x));
+            }
+        }
+    }
+    debug_assert!(tile.len() <= LANES * ROWS);
+    let mut width = LANES / 2;
+    while width > 0 {
+        let (low, high) = lanes.split_at_mut(width);
+        for (a, &b) in low.iter_mut().zip(&high[..width]) {
+            *a = combine(*a, b);
+        }
+        width /= 2;
+    }
+    lanes[0]
+}

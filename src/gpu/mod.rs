@@ -1,0 +1,130 @@
+//! The GPU path: one wgpu device per engine, pipelines compiled once per
+//! kernel, scratch buffers reused across jobs, executors for map and
+//! reduce. Every job runs inside error scopes; any wgpu error becomes a
+//! [`GpuError`] that the engine answers by rerunning the job on the CPU.
+
+mod context;
+mod kernel;
+mod map;
+mod pipelines;
+mod reduce;
+mod scratch;
+
+pub use context::{adapters, GpuInfo};
+
+use crate::dtype::Element;
+use crate::error::GpuError;
+use crate::op::{Op, Reduce};
+use crate::schedule::GpuTraits;
+use context::Context;
+use pipelines::Pipelines;
+use scratch::{Scratch, PARAM_SLOT};
+use std::sync::{Mutex, MutexGuard};
+
+/// True if the GPU has a kernel for `op` on `dtype`.
+pub(crate) fn has_kernel(op: Op, dtype: crate::DType) -> bool {
+    kernel::exists(Some(op.kind()), dtype)
+}
+
+/// An opened GPU, ready to run jobs.
+pub(crate) struct Gpu {
+    ctx: Context,
+    pipelines: Pipelines,
+    /// Held for the whole of a job: GPU jobs run one at a time.
+    scratch: Mutex<Scratch>,
+}
+
+impl Gpu {
+    /// Opens the adapter swath would pick; the error says why none is usable.
+    pub fn open() -> Result<Gpu, String> {
+        Ok(Gpu { ctx: Context::open()?, pipelines: Pipelines::default(), scratch: Mutex::default() })
+    }
+
+    pub fn info(&self) -> &GpuInfo {
+        &self.ctx.info
+    }
+
+    pub fn traits(&self) -> GpuTraits {
+        GpuTraits { software: self.ctx.info.software, shader_f64: self.ctx.info.shader_f64, healthy: self.ctx.healthy() }
+    }
+
+    /// Writes `op(input)` into `out` (same length).
+    pub fn map<T: Element>(&self, input: &[T], out: &mut [T], op: Op) -> Result<(), GpuError> {
+        self.job(|ctx, scratch| map::run(ctx, &self.pipelines, scratch, input, out, op))
+    }
+
+    /// Reduces `op(input)` in the canonical order.
+    pub fn map_reduce<T: Element>(&self, input: &[T], op: Option<Op>, reduce: Reduce) -> Result<T, GpuError> {
+        self.job(|ctx, scratch| reduce::run(ctx, &self.pipelines, scratch, input, op, reduce))
+    }
+
+    fn job<R>(&self, work: impl FnOnce(&Context, &mut Scratch) -> Result<R, GpuError>) -> Result<R, GpuError> {
+        let mut scratch = self.lock_scratch();
+        let result = self.ctx.scoped(|| work(&self.ctx, &mut scratch));
+        if result.is_err() {
+            // Buffers or pipelines may be invalid now; rebuild them next time.
+            scratch.clear();
+            self.pipelines.clear();
+        }
+        result
+    }
+
+    fn lock_scratch(&self) -> MutexGuard<'_, Scratch> {
+        self.scratch.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Elements per uploaded chunk: as many as one storage binding holds,
+/// rounded down to a multiple of `multiple`.
+fn chunk_elements<T>(ctx: &Context, multiple: usize) -> usize {
+    let per_binding = (ctx.info.max_binding_bytes / size_of::<T>() as u64).min(u32::MAX as u64 / 2) as usize;
+    (per_binding / multiple).max(1) * multiple
+}
+
+/// A grid of at least `groups` workgroups within the per-dimension limit;
+/// kernels skip the few extra workgroups of the rounded-up grid.
+fn grid(ctx: &Context, groups: usize) -> (u32, u32) {
+    let max = ctx.device.limits().max_compute_workgroups_per_dimension as usize;
+    let rows = groups.div_ceil(max).max(1);
+    (groups.div_ceil(rows) as u32, rows as u32)
+}
+
+/// Encodes one dispatch of `pipeline` over `groups` workgroups, reading
+/// `src` and writing `dst`, with the parameters in slot `slot`.
+fn dispatch(
+    ctx: &Context,
+    encoder: &mut wgpu::CommandEncoder,
+    pipeline: &wgpu::ComputePipeline,
+    params: (&wgpu::Buffer, u64),
+    src: wgpu::BufferBinding<'_>,
+    dst: wgpu::BufferBinding<'_>,
+    groups: usize,
+) {
+    let (params, slot) = params;
+    let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: None,
+        layout: &pipeline.get_bind_group_layout(0),
+        entries: &[
+            wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                    buffer: params,
+                    offset: slot * PARAM_SLOT,
+                    size: wgpu::BufferSize::new(PARAM_SLOT),
+                }),
+            },
+            wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::Buffer(src) },
+            wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::Buffer(dst) },
+        ],
+    });
+    let (x, y) = grid(ctx, groups);
+    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
+    pass.set_pipeline(pipeline);
+    pass.set_bind_group(0, &bind_group, &[]);
+    pass.dispatch_workgroups(x, y, 1);
+}
+
+/// `bytes` of `buffer` from `offset`, as a binding.
+fn binding(buffer: &wgpu::Buffer, offset: u64, bytes: u64) -> wgpu::BufferBinding<'_> {
+    wgpu::BufferBinding { buffer, offset, size: wgpu::BufferSize::new(bytes) }
+}

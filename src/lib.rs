@@ -1,0 +1,43 @@
+//! swath: data-parallel map and reduce jobs on the GPU (wgpu compute
+//! shaders) or the CPU (rayon), from one job definition, routed by a
+//! scheduler that explains itself and never loses a job.
+//!
+//! ```
+//! use swath::{Engine, Job, Op, Reduce};
+//! let engine = Engine::new()?;
+//! let xs: Vec<f32> = (1..=10).map(|i| i as f32).collect();
+//! let squares = engine.map(&xs, Op::Square)?;
+//! assert_eq!(squares, [1.0, 4.0, 9.0, 16.0, 25.0, 36.0, 49.0, 64.0, 81.0, 100.0]);
+//! // Fused map-reduce: one pass, no intermediate array.
+//! let job = Job::map_reduce(&xs, Op::Square, Reduce::Sum);
+//! let outcome = engine.run(&job)?;
+//! println!("{:?} on {} ({})", outcome.value, outcome.device, outcome.decision.reason);
+//! # Ok::<(), swath::Error>(())
+//! ```
+//!
+//! - [`Engine`] runs [`Job`]s: an element-wise [`Op`], a [`Reduce`], or both
+//!   fused, over `f32`, `f64`, `i32` or `u32` ([`Element`]).
+//! - [`Policy`] (`SWATH_DEVICE=auto|cpu|gpu`) says where jobs may run;
+//!   [`Engine::explain`] says where one will run and why.
+//! - Reductions follow one [`canonical`] order, so a float sum has the same
+//!   bits on any thread count and on the GPU.
+//! - Semantics of every op (wrapping integers, NaN-propagating min/max) are
+//!   in [`op`].
+
+pub mod canonical;
+mod cpu;
+mod dtype;
+mod engine;
+mod error;
+mod gpu;
+mod job;
+pub mod op;
+pub mod schedule;
+
+pub use dtype::{DType, Element};
+pub use engine::{Engine, EngineBuilder, Outcome, Output};
+pub use error::{Error, GpuError, Result};
+pub use gpu::{adapters, GpuInfo};
+pub use job::Job;
+pub use op::{Op, Reduce};
+pub use schedule::{Decision, Device, Policy, Reason};

@@ -1,0 +1,279 @@
+//! What a job computes: an element-wise [`Op`] and a [`Reduce`].
+//!
+//! ```
+//! use swath::{Op, Reduce};
+//! let op: Op = "clamp:0:1".parse()?;
+//! assert_eq!(op, Op::Clamp { lo: 0.0, hi: 1.0 });
+//! assert_eq!("sum".parse::<Reduce>()?, Reduce::Sum);
+//! # Ok::<(), swath::Error>(())
+//! ```
+//!
+//! # Semantics, the same on every path
+//! - Integer arithmetic wraps on overflow (`i32::MAX + 1 == i32::MIN`), and
+//!   `neg`/`abs` wrap too (`abs(i32::MIN) == i32::MIN`, `neg` of a `u32`
+//!   is `0 - x`).
+//! - Float `min`/`max` (as ops, as `clamp`, and as reductions) propagate NaN:
+//!   if either operand is NaN the result is NaN. Otherwise `min(a, b)` is
+//!   `a` when `a < b` and `b` else, so between `-0.0` and `+0.0` the second
+//!   operand wins.
+//! - `sqrt`, `exp`, `log`, `sin`, `cos` are defined for floats only.
+
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use std::fmt;
+use std::str::FromStr;
+
+/// An element-wise operation, applied to every element independently.
+///
+/// Scalars are given as `f64` and converted to the element type when the job
+/// runs; a scalar that the type cannot hold exactly (`Add(1.5)` on `i32`)
+/// is an [`Error::InvalidScalar`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Op {
+    /// `x * x`.
+    Square,
+    /// `|x|`.
+    Abs,
+    /// `-x`.
+    Neg,
+    /// Square root (floats only).
+    Sqrt,
+    /// `e^x` (floats only).
+    Exp,
+    /// Natural logarithm (floats only).
+    Log,
+    /// Sine (floats only).
+    Sin,
+    /// Cosine (floats only).
+    Cos,
+    /// `x + s`.
+    Add(f64),
+    /// `x * s`.
+    Mul(f64),
+    /// `min(x, s)`.
+    Min(f64),
+    /// `max(x, s)`.
+    Max(f64),
+    /// `min(max(x, lo), hi)`; `lo > hi` is an [`Error::InvalidClamp`].
+    Clamp {
+        /// Lower bound.
+        lo: f64,
+        /// Upper bound.
+        hi: f64,
+    },
+}
+
+/// The shape of an [`Op`] without its scalars: what a compiled kernel depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum OpKind {
+    Square,
+    Abs,
+    Neg,
+    Sqrt,
+    Exp,
+    Log,
+    Sin,
+    Cos,
+    Add,
+    Mul,
+    Min,
+    Max,
+    Clamp,
+}
+
+impl Op {
+    /// Every op with example scalars, for tests and benchmarks.
+    pub const ALL: [Op; 13] = [
+        Op::Square,
+        Op::Abs,
+        Op::Neg,
+        Op::Sqrt,
+        Op::Exp,
+        Op::Log,
+        Op::Sin,
+        Op::Cos,
+        Op::Add(3.0),
+        Op::Mul(3.0),
+        Op::Min(0.5),
+        Op::Max(0.5),
+        Op::Clamp { lo: -1.0, hi: 2.0 },
+    ];
+
+    /// The op's name as the CLI spells it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Square => "square",
+            Op::Abs => "abs",
+            Op::Neg => "neg",
+            Op::Sqrt => "sqrt",
+            Op::Exp => "exp",
+            Op::Log => "log",
+            Op::Sin => "sin",
+            Op::Cos => "cos",
+            Op::Add(_) => "add",
+            Op::Mul(_) => "mul",
+            Op::Min(_) => "min",
+            Op::Max(_) => "max",
+            Op::Clamp { .. } => "clamp",
+        }
+    }
+
+    /// True for ops that exist only on floats.
+    pub fn is_float_only(&self) -> bool {
+        matches!(self, Op::Sqrt | Op::Exp | Op::Log | Op::Sin | Op::Cos)
+    }
+
+    /// True for ops whose float result is correctly rounded on every path
+    /// (and so bit-identical between CPU and GPU).
+    pub fn is_exact(&self) -> bool {
+        !matches!(self, Op::Sqrt | Op::Exp | Op::Log | Op::Sin | Op::Cos)
+    }
+
+    pub(crate) fn kind(&self) -> OpKind {
+        match self {
+            Op::Square => OpKind::Square,
+            Op::Abs => OpKind::Abs,
+            Op::Neg => OpKind::Neg,
+            Op::Sqrt => OpKind::Sqrt,
+            Op::Exp => OpKind::Exp,
+            Op::Log => OpKind::Log,
+            Op::Sin => OpKind::Sin,
+            Op::Cos => OpKind::Cos,
+            Op::Add(_) => OpKind::Add,
+            Op::Mul(_) => OpKind::Mul,
+            Op::Min(_) => OpKind::Min,
+            Op::Max(_) => OpKind::Max,
+            Op::Clamp { .. } => OpKind::Clamp,
+        }
+    }
+
+    /// The op's scalars, padded with zeros: `(s, 0)` or `(lo, hi)`.
+    pub(crate) fn scalars(&self) -> [f64; 2] {
+        match *self {
+            Op::Add(s) | Op::Mul(s) | Op::Min(s) | Op::Max(s) => [s, 0.0],
+            Op::Clamp { lo, hi } => [lo, hi],
+            _ => [0.0, 0.0],
+        }
+    }
+
+    /// Checks that this op can run on `dtype`, before any work is done.
+    pub fn check(&self, dtype: DType) -> Result<()> {
+        if self.is_float_only() && !dtype.is_float() {
+            return Err(Error::Unsupported { op: self.name(), dtype });
+        }
+        if let Op::Clamp { lo, hi } = *self {
+            if lo > hi {
+                return Err(Error::InvalidClamp { lo, hi });
+            }
+        }
+        let n_scalars = match self {
+            Op::Clamp { .. } => 2,
+            Op::Add(_) | Op::Mul(_) | Op::Min(_) | Op::Max(_) => 1,
+            _ => 0,
+        };
+        for &value in &self.scalars()[..n_scalars] {
+            if !dtype.holds_exactly(value) {
+                return Err(Error::InvalidScalar { op: self.name(), value, dtype });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Op::Add(s) | Op::Mul(s) | Op::Min(s) | Op::Max(s) => write!(f, "{}:{s}", self.name()),
+            Op::Clamp { lo, hi } => write!(f, "clamp:{lo}:{hi}"),
+            _ => f.write_str(self.name()),
+        }
+    }
+}
+
+const OP_SYNTAX: &str = "square, abs, neg, sqrt, exp, log, sin, cos, add:S, mul:S, min:S, max:S or clamp:LO:HI";
+
+impl FromStr for Op {
+    type Err = Error;
+
+    /// Parses the CLI spelling: `square`, `add:2.5`, `clamp:0:1`.
+    fn from_str(text: &str) -> Result<Self> {
+        let bad = || Error::Parse { what: "op", input: text.to_string(), expected: OP_SYNTAX.to_string() };
+        let mut parts = text.trim().split(':');
+        let name = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let scalars: Vec<f64> = parts.map(|p| p.trim().parse().map_err(|_| bad())).collect::<Result<_>>()?;
+        let op = match (name.as_str(), scalars.as_slice()) {
+            ("square", []) => Op::Square,
+            ("abs", []) => Op::Abs,
+            ("neg", []) => Op::Neg,
+            ("sqrt", []) => Op::Sqrt,
+            ("exp", []) => Op::Exp,
+            ("log", []) => Op::Log,
+            ("sin", []) => Op::Sin,
+            ("cos", []) => Op::Cos,
+            ("add", [s]) => Op::Add(*s),
+            ("mul", [s]) => Op::Mul(*s),
+            ("min", [s]) => Op::Min(*s),
+            ("max", [s]) => Op::Max(*s),
+            ("clamp", [lo, hi]) => Op::Clamp { lo: *lo, hi: *hi },
+            _ => return Err(bad()),
+        };
+        Ok(op)
+    }
+}
+
+/// A reduction that folds an array into one value.
+///
+/// Every path reduces in one canonical order (see [`crate::canonical`]), so
+/// a float sum gives the same bits for any thread count and on the GPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Reduce {
+    /// Sum; the empty sum is 0. Integers wrap.
+    Sum,
+    /// Product; the empty product is 1. Integers wrap.
+    Product,
+    /// Smallest element (NaN if any element is NaN); empty input is an error.
+    Min,
+    /// Largest element (NaN if any element is NaN); empty input is an error.
+    Max,
+}
+
+impl Reduce {
+    /// Every reduction.
+    pub const ALL: [Reduce; 4] = [Reduce::Sum, Reduce::Product, Reduce::Min, Reduce::Max];
+
+    /// The reduction's name as the CLI spells it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Reduce::Sum => "sum",
+            Reduce::Product => "product",
+            Reduce::Min => "min",
+            Reduce::Max => "max",
+        }
+    }
+
+    /// True if the reduction of an empty array is defined (sum and product).
+    pub fn has_identity(&self) -> bool {
+        matches!(self, Reduce::Sum | Reduce::Product)
+    }
+}
+
+impl fmt::Display for Reduce {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Reduce {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Self> {
+        Reduce::ALL
+            .into_iter()
+            .find(|r| r.name().eq_ignore_ascii_case(text.trim()))
+            .ok_or_else(|| Error::Parse {
+                what: "reduction",
+                input: text.to_string(),
+                expected: "sum, product, min or max".to_string(),
+            })
+    }
+}
