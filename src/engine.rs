@@ -4,7 +4,7 @@
 use crate::cpu;
 use crate::dtype::Element;
 use crate::error::{Error, GpuError, Result};
-use crate::gpu::{Gpu, GpuInfo};
+use crate::gpu::{Gpu, GpuInfo, InjectedFault};
 use crate::job::Job;
 use crate::op::{Op, Reduce};
 use crate::schedule::{route, CostModel, Decision, Device, Policy, Shape};
@@ -248,6 +248,13 @@ impl Engine {
         };
         let x = self.on_pool(|| cpu::map_reduce(input, map, reduce));
         Ok((x, decision, Device::Cpu, fallback))
+    }
+
+    /// Makes the next GPU job fail with `fault`, to test the fallback.
+    /// Returns false (and does nothing) when no GPU is open.
+    #[doc(hidden)]
+    pub fn inject_gpu_fault(&self, fault: InjectedFault) -> bool {
+        self.gpu.as_ref().map(|gpu| gpu.inject(fault)).is_some()
     }
 
     /// Logs a GPU fault before the job reruns on the CPU.

@@ -168,6 +168,9 @@ impl Context {
         let result = work();
         let validation = pollster::block_on(validation.pop());
         let oom = pollster::block_on(oom.pop());
+        if let Some(lost) = self.lost() {
+            return Err(lost);
+        }
         if let Some(error) = oom {
             return Err(GpuError::OutOfMemory(error.to_string()));
         }

@@ -26,18 +26,34 @@ pub(crate) fn has_kernel(op: Op, dtype: crate::DType) -> bool {
     kernel::exists(Some(op.kind()), dtype)
 }
 
+/// A fault to make the next GPU job fail with, for testing the fallback.
+/// Validation and device loss are real wgpu faults, not simulated ones.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InjectedFault {
+    /// Create an invalid buffer inside the job's error scope.
+    Validation,
+    /// Destroy the device: this and every later job meets a lost device.
+    DeviceLost,
+    /// Report out-of-memory (a real one cannot be provoked portably).
+    OutOfMemory,
+    /// Report a poll timeout.
+    Timeout,
+}
+
 /// An opened GPU, ready to run jobs.
 pub(crate) struct Gpu {
     ctx: Context,
     pipelines: Pipelines,
     /// Held for the whole of a job: GPU jobs run one at a time.
     scratch: Mutex<Scratch>,
+    injected: Mutex<Option<InjectedFault>>,
 }
 
 impl Gpu {
     /// Opens the adapter swath would pick; the error says why none is usable.
     pub fn open() -> Result<Gpu, String> {
-        Ok(Gpu { ctx: Context::open()?, pipelines: Pipelines::default(), scratch: Mutex::default() })
+        Ok(Gpu { ctx: Context::open()?, pipelines: Pipelines::default(), scratch: Mutex::default(), injected: Mutex::default() })
     }
 
     pub fn info(&self) -> &GpuInfo {
@@ -60,13 +76,45 @@ impl Gpu {
 
     fn job<R>(&self, work: impl FnOnce(&Context, &mut Scratch) -> Result<R, GpuError>) -> Result<R, GpuError> {
         let mut scratch = self.lock_scratch();
-        let result = self.ctx.scoped(|| work(&self.ctx, &mut scratch));
+        let injected = self.injected.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        let result = self.ctx.scoped(|| {
+            if let Some(fault) = injected {
+                self.provoke(fault)?;
+            }
+            work(&self.ctx, &mut scratch)
+        });
         if result.is_err() {
             // Buffers or pipelines may be invalid now; rebuild them next time.
             scratch.clear();
             self.pipelines.clear();
         }
         result
+    }
+
+    /// Makes the next job fail with `fault`.
+    pub fn inject(&self, fault: InjectedFault) {
+        *self.injected.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(fault);
+    }
+
+    fn provoke(&self, fault: InjectedFault) -> Result<(), GpuError> {
+        match fault {
+            InjectedFault::Validation => {
+                // MAP_READ may only pair with COPY_DST: wgpu rejects this.
+                let _invalid = self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("swath injected fault"),
+                    size: 4,
+                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::STORAGE,
+                    mapped_at_creation: false,
+                });
+                Ok(())
+            }
+            InjectedFault::DeviceLost => {
+                self.ctx.device.destroy();
+                self.ctx.lost().map_or(Ok(()), Err)
+            }
+            InjectedFault::OutOfMemory => Err(GpuError::OutOfMemory("injected".into())),
+            InjectedFault::Timeout => Err(GpuError::Timeout(self.ctx.timeout)),
+        }
     }
 
     fn lock_scratch(&self) -> MutexGuard<'_, Scratch> {
