@@ -71,14 +71,11 @@ impl FromStr for DType {
     type Err = Error;
 
     fn from_str(text: &str) -> Result<Self> {
-        DType::ALL
-            .into_iter()
-            .find(|d| d.name().eq_ignore_ascii_case(text.trim()))
-            .ok_or_else(|| Error::Parse {
-                what: "element type",
-                input: text.to_string(),
-                expected: "f32, f64, i32 or u32".to_string(),
-            })
+        DType::ALL.into_iter().find(|d| d.name().eq_ignore_ascii_case(text.trim())).ok_or_else(|| Error::Parse {
+            what: "element type",
+            input: text.to_string(),
+            expected: "f32, f64, i32 or u32".to_string(),
+        })
     }
 }
 
@@ -92,8 +89,6 @@ pub trait Element:
     /// The matching [`DType`].
     const DTYPE: DType;
 }
-
-
 
 mod sealed {
     /// Element arithmetic with swath's semantics (wrapping integers,

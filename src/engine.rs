@@ -139,7 +139,13 @@ impl Engine {
 
     /// A CPU-only engine on rayon's global pool; never fails.
     pub fn cpu() -> Engine {
-        Engine { policy: Policy::Cpu, gpu: None, gpu_absent: "not opened: policy is cpu".into(), pool: None, model: CostModel::with_threads(rayon::current_num_threads()) }
+        Engine {
+            policy: Policy::Cpu,
+            gpu: None,
+            gpu_absent: "not opened: policy is cpu".into(),
+            pool: None,
+            model: CostModel::with_threads(rayon::current_num_threads()),
+        }
     }
 
     /// A builder for a chosen policy and thread count.
@@ -214,7 +220,12 @@ impl Engine {
         Ok(self.execute_reduce(input, Some(op), reduce)?.0)
     }
 
-    fn execute_map<T: Element>(&self, input: &[T], out: &mut [T], op: Op) -> Result<(Decision, Device, Option<GpuError>)> {
+    fn execute_map<T: Element>(
+        &self,
+        input: &[T],
+        out: &mut [T],
+        op: Op,
+    ) -> Result<(Decision, Device, Option<GpuError>)> {
         if input.len() != out.len() {
             return Err(Error::LengthMismatch { input: input.len(), output: out.len() });
         }
@@ -232,7 +243,12 @@ impl Engine {
         Ok((decision, Device::Cpu, fallback))
     }
 
-    fn execute_reduce<T: Element>(&self, input: &[T], map: Option<Op>, reduce: Reduce) -> Result<(T, Decision, Device, Option<GpuError>)> {
+    fn execute_reduce<T: Element>(
+        &self,
+        input: &[T],
+        map: Option<Op>,
+        reduce: Reduce,
+    ) -> Result<(T, Decision, Device, Option<GpuError>)> {
         let job = Job { input, map, reduce: Some(reduce) };
         job.check()?;
         if input.is_empty() && !reduce.has_identity() {

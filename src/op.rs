@@ -267,13 +267,10 @@ impl FromStr for Reduce {
     type Err = Error;
 
     fn from_str(text: &str) -> Result<Self> {
-        Reduce::ALL
-            .into_iter()
-            .find(|r| r.name().eq_ignore_ascii_case(text.trim()))
-            .ok_or_else(|| Error::Parse {
-                what: "reduction",
-                input: text.to_string(),
-                expected: "sum, product, min or max".to_string(),
-            })
+        Reduce::ALL.into_iter().find(|r| r.name().eq_ignore_ascii_case(text.trim())).ok_or_else(|| Error::Parse {
+            what: "reduction",
+            input: text.to_string(),
+            expected: "sum, product, min or max".to_string(),
+        })
     }
 }

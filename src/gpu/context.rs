@@ -103,9 +103,9 @@ impl Context {
         let adapter = match std::env::var("WGPU_ADAPTER_NAME") {
             Ok(wanted) if !wanted.is_empty() => {
                 let wanted = wanted.to_lowercase();
-                candidates.into_iter().find(|a| a.get_info().name.to_lowercase().contains(&wanted)).ok_or_else(|| {
-                    format!("no adapter name contains WGPU_ADAPTER_NAME={wanted:?} (see `swath devices`)")
-                })?
+                candidates.into_iter().find(|a| a.get_info().name.to_lowercase().contains(&wanted)).ok_or_else(
+                    || format!("no adapter name contains WGPU_ADAPTER_NAME={wanted:?} (see `swath devices`)"),
+                )?
             }
             _ => candidates.into_iter().next().ok_or("wgpu found no adapter with compute shaders")?,
         };
@@ -146,7 +146,8 @@ impl Context {
 
     /// Waits for `submission`, turning a timeout or a loss into a fault.
     pub fn wait(&self, submission: wgpu::SubmissionIndex) -> Result<(), GpuError> {
-        let waited = self.device.poll(wgpu::PollType::Wait { submission_index: Some(submission), timeout: Some(self.timeout) });
+        let waited =
+            self.device.poll(wgpu::PollType::Wait { submission_index: Some(submission), timeout: Some(self.timeout) });
         if let Some(lost) = self.lost() {
             return Err(lost);
         }

@@ -106,7 +106,22 @@ pub(crate) fn exists(op: Option<OpKind>, t: DType) -> bool {
 #[cfg(test)]
 pub(crate) fn all() -> Vec<Kernel> {
     use OpKind::*;
-    let ops = [None, Some(Square), Some(Abs), Some(Neg), Some(Sqrt), Some(Exp), Some(Log), Some(Sin), Some(Cos), Some(Add), Some(Mul), Some(Min), Some(Max), Some(Clamp)];
+    let ops = [
+        None,
+        Some(Square),
+        Some(Abs),
+        Some(Neg),
+        Some(Sqrt),
+        Some(Exp),
+        Some(Log),
+        Some(Sin),
+        Some(Cos),
+        Some(Add),
+        Some(Mul),
+        Some(Min),
+        Some(Max),
+        Some(Clamp),
+    ];
     let reduces = [None, Some(Reduce::Sum), Some(Reduce::Product), Some(Reduce::Min), Some(Reduce::Max)];
     let mut kernels = Vec::new();
     for dtype in DType::ALL {
@@ -146,7 +161,8 @@ mod tests {
     fn every_shader_file_is_used_and_valid() {
         // Each file in shaders/ must be part of some kernel, and valid there.
         for (name, text) in [("common.wgsl", COMMON), ("map.wgsl", MAP), ("reduce.wgsl", REDUCE)] {
-            let kernel = all().into_iter().find(|k| k.source().contains(text)).unwrap_or_else(|| panic!("{name} is unused"));
+            let kernel =
+                all().into_iter().find(|k| k.source().contains(text)).unwrap_or_else(|| panic!("{name} is unused"));
             validate(&kernel.source()).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
         let on_disk = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders")).unwrap().count();

@@ -30,7 +30,15 @@ pub(super) fn run<T: Element>(
 
         let mut encoder = ctx.device.create_command_encoder(&Default::default());
         let groups = src.len().div_ceil(LANES);
-        dispatch(ctx, &mut encoder, &pipeline, (&params, 0), binding(&upload, 0, bytes), binding(&result, 0, bytes), groups);
+        dispatch(
+            ctx,
+            &mut encoder,
+            &pipeline,
+            (&params, 0),
+            binding(&upload, 0, bytes),
+            binding(&result, 0, bytes),
+            groups,
+        );
         encoder.copy_buffer_to_buffer(&result, 0, &readback, 0, bytes);
         let submission = ctx.queue.submit([encoder.finish()]);
         read_back(ctx, &readback, bytes, submission, |view| dst.copy_from_slice(bytemuck::cast_slice(view)))?;

@@ -53,7 +53,12 @@ pub(crate) struct Gpu {
 impl Gpu {
     /// Opens the adapter swath would pick; the error says why none is usable.
     pub fn open() -> Result<Gpu, String> {
-        Ok(Gpu { ctx: Context::open()?, pipelines: Pipelines::default(), scratch: Mutex::default(), injected: Mutex::default() })
+        Ok(Gpu {
+            ctx: Context::open()?,
+            pipelines: Pipelines::default(),
+            scratch: Mutex::default(),
+            injected: Mutex::default(),
+        })
     }
 
     pub fn info(&self) -> &GpuInfo {
@@ -61,7 +66,11 @@ impl Gpu {
     }
 
     pub fn traits(&self) -> GpuTraits {
-        GpuTraits { software: self.ctx.info.software, shader_f64: self.ctx.info.shader_f64, healthy: self.ctx.healthy() }
+        GpuTraits {
+            software: self.ctx.info.software,
+            shader_f64: self.ctx.info.shader_f64,
+            healthy: self.ctx.healthy(),
+        }
     }
 
     /// Writes `op(input)` into `out` (same length).

@@ -30,13 +30,17 @@ pub(super) fn run<T: Element>(
         return Ok(identity);
     }
     let size = size_of::<T>() as u64;
-    let first = pipelines.get(&ctx.device, Kernel { dtype: T::DTYPE, op: op.map(|op| op.kind()), reduce: Some(reduce) });
+    let first =
+        pipelines.get(&ctx.device, Kernel { dtype: T::DTYPE, op: op.map(|op| op.kind()), reduce: Some(reduce) });
     let rest = pipelines.get(&ctx.device, Kernel { dtype: T::DTYPE, op: None, reduce: Some(reduce) });
     let [a, b] = op.map_or([0.0; 2], |op| op.scalars()).map(T::from_f64);
 
     let partials = tiles(input.len());
     if partials as u64 * size > ctx.info.max_binding_bytes {
-        return Err(GpuError::Unsupported(format!("{} elements need more tile partials than one binding holds", input.len())));
+        return Err(GpuError::Unsupported(format!(
+            "{} elements need more tile partials than one binding holds",
+            input.len()
+        )));
     }
     let mut src = scratch.get(&ctx.device, Role::PartialsA, partials as u64 * size);
     let mut dst = scratch.get(&ctx.device, Role::PartialsB, tiles(partials) as u64 * size);
@@ -53,7 +57,15 @@ pub(super) fn run<T: Element>(
         let mut encoder = ctx.device.create_command_encoder(&Default::default());
         let out_offset = (index * chunk / TILE) as u64 * size;
         let out_bytes = tiles(part.len()) as u64 * size;
-        dispatch(ctx, &mut encoder, &first, (&params, 0), binding(&upload, 0, bytes), binding(&src, out_offset, out_bytes), tiles(part.len()));
+        dispatch(
+            ctx,
+            &mut encoder,
+            &first,
+            (&params, 0),
+            binding(&upload, 0, bytes),
+            binding(&src, out_offset, out_bytes),
+            tiles(part.len()),
+        );
         if index + 1 < chunks {
             // The next chunk reuses the upload buffer: wait before writing it.
             ctx.wait(ctx.queue.submit([encoder.finish()]))?;
@@ -67,7 +79,15 @@ pub(super) fn run<T: Element>(
             }
             ctx.queue.write_buffer(&params, slot * PARAM_SLOT, &params_bytes(a, b, identity, len as u32));
             let (in_bytes, out_bytes) = (len as u64 * size, tiles(len) as u64 * size);
-            dispatch(ctx, &mut encoder, &rest, (&params, slot), binding(&src, 0, in_bytes), binding(&dst, 0, out_bytes), tiles(len));
+            dispatch(
+                ctx,
+                &mut encoder,
+                &rest,
+                (&params, slot),
+                binding(&src, 0, in_bytes),
+                binding(&dst, 0, out_bytes),
+                tiles(len),
+            );
             std::mem::swap(&mut src, &mut dst);
             len = tiles(len);
             slot += 1;

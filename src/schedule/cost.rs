@@ -44,7 +44,8 @@ impl CostModel {
         let written = if shape.reduce.is_some() { 0.0 } else { n * size };
         let per_element_s = shape.map.map_or(0.0, cpu_element_seconds);
         let cpu = (read + written) / self.cpu_bytes_per_s + n * per_element_s / self.cpu_threads as f64;
-        let gpu = self.gpu_launch_s + (read + written) / self.transfer_bytes_per_s + (read + written) / self.gpu_bytes_per_s;
+        let gpu =
+            self.gpu_launch_s + (read + written) / self.transfer_bytes_per_s + (read + written) / self.gpu_bytes_per_s;
         (cpu, gpu)
     }
 }

@@ -70,19 +70,16 @@ impl fmt::Display for Reason {
             Reason::PolicyCpu => f.write_str("policy is cpu"),
             Reason::PolicyGpu => f.write_str("policy is gpu"),
             Reason::NoAdapter => f.write_str("no GPU adapter found"),
-            Reason::SoftwareAdapter => {
-                f.write_str("the only adapter is a software rasterizer, no faster than rayon (SWATH_DEVICE=gpu forces it)")
-            }
+            Reason::SoftwareAdapter => f.write_str(
+                "the only adapter is a software rasterizer, no faster than rayon (SWATH_DEVICE=gpu forces it)",
+            ),
             Reason::GpuUnhealthy => f.write_str("the GPU was lost earlier; staying on the CPU"),
             Reason::NoShaderF64 => f.write_str("the adapter has no SHADER_F64, so f64 runs on the CPU"),
             Reason::NoGpuKernel(op, dtype) => write!(f, "no GPU kernel for {op} on {dtype}"),
             Reason::EmptyInput => f.write_str("empty input, nothing to compute"),
-            Reason::Predicted { cpu_s, gpu_s } => write!(
-                f,
-                "predicted cpu {} vs gpu {} (transfers included)",
-                seconds(*cpu_s),
-                seconds(*gpu_s)
-            ),
+            Reason::Predicted { cpu_s, gpu_s } => {
+                write!(f, "predicted cpu {} vs gpu {} (transfers included)", seconds(*cpu_s), seconds(*gpu_s))
+            }
         }
     }
 }
@@ -151,10 +148,8 @@ pub fn route(policy: Policy, gpu: Option<GpuTraits>, shape: &Shape, model: &Cost
     if !gpu.healthy {
         return cpu(Reason::GpuUnhealthy);
     }
-    if shape.dtype == DType::F64 {
-        if !gpu.shader_f64 {
-            return cpu(Reason::NoShaderF64);
-        }
+    if shape.dtype == DType::F64 && !gpu.shader_f64 {
+        return cpu(Reason::NoShaderF64);
     }
     if let Some(op) = shape.map.filter(|op| !crate::gpu::has_kernel(*op, shape.dtype)) {
         return cpu(Reason::NoGpuKernel(op.name(), shape.dtype));

@@ -47,7 +47,11 @@ impl FromStr for Policy {
             "auto" => Ok(Policy::Auto),
             "cpu" => Ok(Policy::Cpu),
             "gpu" => Ok(Policy::Gpu),
-            _ => Err(Error::Parse { what: "device policy", input: text.to_string(), expected: "auto, cpu or gpu".into() }),
+            _ => Err(Error::Parse {
+                what: "device policy",
+                input: text.to_string(),
+                expected: "auto, cpu or gpu".into(),
+            }),
         }
     }
 }
