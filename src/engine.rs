@@ -7,7 +7,7 @@ use crate::error::{Error, GpuError, Result};
 use crate::gpu::{Gpu, GpuInfo, InjectedFault};
 use crate::job::Job;
 use crate::op::{Op, Reduce};
-use crate::schedule::{route, CostModel, Decision, Device, Policy, Shape};
+use crate::schedule::{route, CostModel, Decision, Device, Policy, Shape, SMALL_JOB};
 use std::time::{Duration, Instant};
 
 /// A data-parallel engine: maps and reductions on the GPU or the CPU.
@@ -44,7 +44,13 @@ pub struct Engine {
 pub struct EngineBuilder {
     policy: Option<Policy>,
     threads: Option<usize>,
+    gpu_timeout: Option<Duration>,
 }
+
+/// How long one GPU submission may take before it counts as a fault and
+/// the job reruns on the CPU; long enough for a software adapter to
+/// process a full chunk.
+pub const DEFAULT_GPU_TIMEOUT: Duration = Duration::from_secs(120);
 
 impl EngineBuilder {
     /// Where jobs may run; without it, [`Policy::from_env`].
@@ -57,6 +63,13 @@ impl EngineBuilder {
     /// global pool (`RAYON_NUM_THREADS`).
     pub fn threads(mut self, threads: usize) -> Self {
         self.threads = Some(threads);
+        self
+    }
+
+    /// How long one GPU submission may run before it is treated as a fault
+    /// (default [`DEFAULT_GPU_TIMEOUT`]).
+    pub fn gpu_timeout(mut self, timeout: Duration) -> Self {
+        self.gpu_timeout = Some(timeout);
         self
     }
 
@@ -78,7 +91,7 @@ impl EngineBuilder {
         };
         let (gpu, gpu_absent) = match policy {
             Policy::Cpu => (None, "not opened: policy is cpu".to_string()),
-            _ => match Gpu::open() {
+            _ => match Gpu::open(self.gpu_timeout.unwrap_or(DEFAULT_GPU_TIMEOUT)) {
                 Ok(gpu) => (Some(gpu), String::new()),
                 Err(why) if policy == Policy::Gpu => return Err(Error::NoGpu { detail: format!(": {why}") }),
                 Err(why) => (None, why),
@@ -86,6 +99,17 @@ impl EngineBuilder {
         };
         let threads = pool.as_ref().map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
         Ok(Engine { policy, gpu, gpu_absent, pool, model: CostModel::with_threads(threads) })
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("policy", &self.policy)
+            .field("threads", &self.threads())
+            .field("gpu", &self.gpu())
+            .field("gpu_absent", &self.gpu_absent)
+            .finish()
     }
 }
 
@@ -200,24 +224,52 @@ impl Engine {
     /// `op` applied to every element, as a new vector.
     pub fn map<T: Element>(&self, input: &[T], op: Op) -> Result<Vec<T>> {
         let mut out = vec![T::default(); input.len()];
-        self.execute_map(input, &mut out, op)?;
+        self.map_into(input, &mut out, op)?;
         Ok(out)
     }
 
     /// `op` applied to every element of `input`, written into `out` (no
     /// allocation on the CPU path). Returns where it ran.
+    #[inline]
     pub fn map_into<T: Element>(&self, input: &[T], out: &mut [T], op: Op) -> Result<Device> {
+        if self.small_on_cpu(input.len()) && input.len() == out.len() {
+            op.check(T::DTYPE)?;
+            cpu::map_into(input, out, op);
+            return Ok(Device::Cpu);
+        }
         Ok(self.execute_map(input, out, op)?.1)
     }
 
     /// `input` reduced to one value in the canonical order.
+    #[inline]
     pub fn reduce<T: Element>(&self, input: &[T], reduce: Reduce) -> Result<T> {
-        Ok(self.execute_reduce(input, None, reduce)?.0)
+        self.reduce_value(input, None, reduce)
     }
 
     /// `op` fused into `reduce`: one pass, no intermediate array.
+    #[inline]
     pub fn map_reduce<T: Element>(&self, input: &[T], op: Op, reduce: Reduce) -> Result<T> {
-        Ok(self.execute_reduce(input, Some(op), reduce)?.0)
+        self.reduce_value(input, Some(op), reduce)
+    }
+
+    #[inline]
+    fn reduce_value<T: Element>(&self, input: &[T], map: Option<Op>, reduce: Reduce) -> Result<T> {
+        if self.small_on_cpu(input.len()) && (reduce.has_identity() || !input.is_empty()) {
+            if let Some(op) = map {
+                op.check(T::DTYPE)?;
+            }
+            return Ok(cpu::map_reduce(input, map, reduce));
+        }
+        Ok(self.execute_reduce(input, map, reduce)?.0)
+    }
+
+    /// True if a job of `len` elements runs serially on the calling thread
+    /// without routing: what [`route`] decides for every small job outside
+    /// the gpu policy, at the cost of one comparison, so that a 10-element
+    /// job costs about a plain loop.
+    #[inline]
+    fn small_on_cpu(&self, len: usize) -> bool {
+        len < SMALL_JOB && self.policy != Policy::Gpu
     }
 
     fn execute_map<T: Element>(
@@ -284,5 +336,14 @@ impl Engine {
             Some(pool) => pool.install(work),
             None => work(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn engine_is_shareable_across_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<super::Engine>();
     }
 }

@@ -35,7 +35,7 @@ pub mod op;
 pub mod schedule;
 
 pub use dtype::{DType, Element};
-pub use engine::{Engine, EngineBuilder, Outcome, Output};
+pub use engine::{Engine, EngineBuilder, Outcome, Output, DEFAULT_GPU_TIMEOUT};
 pub use error::{Error, GpuError, Result};
 pub use gpu::{adapters, GpuInfo, InjectedFault};
 pub use job::Job;

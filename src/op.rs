@@ -158,25 +158,22 @@ impl Op {
 
     /// Checks that this op can run on `dtype`, before any work is done.
     pub fn check(&self, dtype: DType) -> Result<()> {
-        if self.is_float_only() && !dtype.is_float() {
-            return Err(Error::Unsupported { op: self.name(), dtype });
-        }
-        if let Op::Clamp { lo, hi } = *self {
-            if lo > hi {
-                return Err(Error::InvalidClamp { lo, hi });
+        let scalar = |value: f64| {
+            if dtype.holds_exactly(value) {
+                Ok(())
+            } else {
+                Err(Error::InvalidScalar { op: self.name(), value, dtype })
             }
-        }
-        let n_scalars = match self {
-            Op::Clamp { .. } => 2,
-            Op::Add(_) | Op::Mul(_) | Op::Min(_) | Op::Max(_) => 1,
-            _ => 0,
         };
-        for &value in &self.scalars()[..n_scalars] {
-            if !dtype.holds_exactly(value) {
-                return Err(Error::InvalidScalar { op: self.name(), value, dtype });
+        match *self {
+            Op::Sqrt | Op::Exp | Op::Log | Op::Sin | Op::Cos if !dtype.is_float() => {
+                Err(Error::Unsupported { op: self.name(), dtype })
             }
+            Op::Add(s) | Op::Mul(s) | Op::Min(s) | Op::Max(s) => scalar(s),
+            Op::Clamp { lo, hi } if lo > hi => Err(Error::InvalidClamp { lo, hi }),
+            Op::Clamp { lo, hi } => scalar(lo).and_then(|()| scalar(hi)),
+            _ => Ok(()),
         }
-        Ok(())
     }
 }
 

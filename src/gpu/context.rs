@@ -91,14 +91,10 @@ pub(crate) struct Context {
     lost_reason: Arc<Mutex<String>>,
 }
 
-/// How long a GPU submission may take before it is a fault; long enough for
-/// a software adapter on a large chunk.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
-
 impl Context {
     /// Opens the best adapter, or the first whose name contains
     /// `WGPU_ADAPTER_NAME`. The error says why none could be opened.
-    pub fn open() -> Result<Context, String> {
+    pub fn open(timeout: Duration) -> Result<Context, String> {
         let candidates = ranked_adapters(&instance());
         let adapter = match std::env::var("WGPU_ADAPTER_NAME") {
             Ok(wanted) if !wanted.is_empty() => {
@@ -131,7 +127,7 @@ impl Context {
         // Errors outside an error scope must not panic (wgpu's default):
         // swath scopes all its work, so this only logs stragglers.
         device.on_uncaptured_error(Arc::new(|error| log::error!("uncaptured GPU error: {error}")));
-        Ok(Context { device, queue, info, timeout: DEFAULT_TIMEOUT, lost, lost_reason })
+        Ok(Context { device, queue, info, timeout, lost, lost_reason })
     }
 
     /// True until the device is lost.

@@ -52,9 +52,9 @@ pub(crate) struct Gpu {
 
 impl Gpu {
     /// Opens the adapter swath would pick; the error says why none is usable.
-    pub fn open() -> Result<Gpu, String> {
+    pub fn open(timeout: std::time::Duration) -> Result<Gpu, String> {
         Ok(Gpu {
-            ctx: Context::open()?,
+            ctx: Context::open(timeout)?,
             pipelines: Pipelines::default(),
             scratch: Mutex::default(),
             injected: Mutex::default(),
@@ -131,10 +131,17 @@ impl Gpu {
     }
 }
 
-/// Elements per uploaded chunk: as many as one storage binding holds,
-/// rounded down to a multiple of `multiple`.
+/// Largest chunk uploaded at once. Bounds the device memory a host-resident
+/// job holds (input, output and readback of one chunk) on adapters whose
+/// bindings reach gigabytes; at this size a submission's fixed cost is
+/// well under 1% of the transfer.
+const MAX_CHUNK_BYTES: u64 = 256 << 20;
+
+/// Elements per uploaded chunk: as many as one storage binding (and
+/// [`MAX_CHUNK_BYTES`]) holds, rounded down to a multiple of `multiple`.
 fn chunk_elements<T>(ctx: &Context, multiple: usize) -> usize {
-    let per_binding = (ctx.info.max_binding_bytes / size_of::<T>() as u64).min(u32::MAX as u64 / 2) as usize;
+    let bytes = ctx.info.max_binding_bytes.min(MAX_CHUNK_BYTES);
+    let per_binding = (bytes / size_of::<T>() as u64) as usize;
     (per_binding / multiple).max(1) * multiple
 }
 

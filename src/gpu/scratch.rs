@@ -55,7 +55,8 @@ impl Scratch {
             Some(buffer) if buffer.size() >= bytes => buffer.clone(),
             _ => {
                 // Round up so slowly growing jobs do not reallocate each time.
-                let size = bytes.max(PARAM_SLOT * PARAM_SLOTS).next_multiple_of(1 << 16);
+                let limit = device.limits().max_buffer_size;
+                let size = bytes.max(PARAM_SLOT * PARAM_SLOTS).next_multiple_of(1 << 16).min(limit).max(bytes);
                 let buffer = device.create_buffer(&wgpu::BufferDescriptor {
                     label: Some("swath scratch"),
                     size,

@@ -15,6 +15,10 @@ use crate::dtype::DType;
 use crate::op::{Op, Reduce};
 use std::fmt;
 
+/// Jobs shorter than this run on the CPU unless the policy is `gpu`: even
+/// 1,024 sines cost less than one GPU submission and readback (~10 us).
+pub const SMALL_JOB: usize = 1024;
+
 /// Where a job runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Device {
@@ -53,8 +57,9 @@ pub enum Reason {
     /// The GPU has no kernel for this op on this type (f64 transcendentals:
     /// Vulkan's GLSL.std.450 defines them for 16- and 32-bit floats only).
     NoGpuKernel(&'static str, DType),
-    /// Nothing to compute: the input is empty.
-    EmptyInput,
+    /// Fewer than [`SMALL_JOB`] elements: a GPU launch alone costs more
+    /// than the whole job on the calling thread.
+    SmallJob,
     /// The cost model predicted both devices; the faster one was chosen.
     Predicted {
         /// Predicted seconds on the CPU.
@@ -76,7 +81,7 @@ impl fmt::Display for Reason {
             Reason::GpuUnhealthy => f.write_str("the GPU was lost earlier; staying on the CPU"),
             Reason::NoShaderF64 => f.write_str("the adapter has no SHADER_F64, so f64 runs on the CPU"),
             Reason::NoGpuKernel(op, dtype) => write!(f, "no GPU kernel for {op} on {dtype}"),
-            Reason::EmptyInput => f.write_str("empty input, nothing to compute"),
+            Reason::SmallJob => write!(f, "fewer than {SMALL_JOB} elements: cheaper than a GPU launch"),
             Reason::Predicted { cpu_s, gpu_s } => {
                 write!(f, "predicted cpu {} vs gpu {} (transfers included)", seconds(*cpu_s), seconds(*gpu_s))
             }
@@ -137,7 +142,7 @@ pub struct Shape {
 ///
 /// Order of the rules: the cpu policy; a job the GPU cannot run (no adapter,
 /// lost device, missing f64 support) goes to the CPU whatever the policy;
-/// the gpu policy; then `auto` skips software adapters and empty inputs and
+/// the gpu policy; then `auto` skips software adapters and small jobs and
 /// asks the cost model.
 pub fn route(policy: Policy, gpu: Option<GpuTraits>, shape: &Shape, model: &CostModel) -> Decision {
     let cpu = |reason| Decision { device: Device::Cpu, reason };
@@ -160,8 +165,8 @@ pub fn route(policy: Policy, gpu: Option<GpuTraits>, shape: &Shape, model: &Cost
     if gpu.software {
         return cpu(Reason::SoftwareAdapter);
     }
-    if shape.len == 0 {
-        return cpu(Reason::EmptyInput);
+    if shape.len < SMALL_JOB {
+        return cpu(Reason::SmallJob);
     }
     let (cpu_s, gpu_s) = model.predict(shape);
     let device = if gpu_s < cpu_s { Device::Gpu } else { Device::Cpu };

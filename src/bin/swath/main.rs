@@ -1,1 +1,30 @@
-fn main() {}
+//! `swath`: run maps and reductions from the command line, and see where and why they run.
+
+mod cli;
+mod devices;
+mod engine;
+mod failure;
+mod format;
+mod logger;
+mod run;
+mod sample;
+mod square;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    logger::init();
+    let cli = Cli::parse();
+    let mut out = std::io::stdout().lock();
+    let result = match &cli.command {
+        Command::Square(args) => square::run(args, cli.device, &mut out),
+        Command::Devices => devices::run(cli.device, &mut out),
+        Command::Run(args) => run::run(args, cli.device, &mut out),
+    };
+    match result.and_then(|()| std::io::Write::flush(&mut out).map_err(Into::into)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(),
+    }
+}

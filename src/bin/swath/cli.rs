@@ -1,0 +1,118 @@
+//! The command line: subcommands, options and the help texts users read.
+
+use clap::{ArgGroup, Args, Parser, Subcommand};
+use swath::{DType, Op, Policy, Reduce};
+
+/// Element-wise maps and reductions on the GPU (WGSL compute shaders through wgpu) or the CPU (rayon).
+///
+/// The scheduler picks a device for every job and says why; `swath devices` shows what it sees.
+#[derive(Debug, Parser)]
+#[command(name = "swath", version, propagate_version = true)]
+#[command(after_help = "Examples:\n  \
+    swath square 1 2 3 4 5 6 7 8 9 10\n  \
+    swath devices\n  \
+    swath run --op square --reduce sum --n 1e8\n  \
+    swath run --op sqrt --dtype f64 --device cpu --threads 2\n\n\
+    Logging: SWATH_LOG=error|warn|info|debug|trace (default warn), on stderr.")]
+pub struct Cli {
+    /// Where jobs may run: auto (the scheduler decides), cpu, or gpu (any adapter, software included,
+    /// whenever it can run the job). Without it: SWATH_DEVICE, else auto.
+    #[arg(long, global = true, value_name = "auto|cpu|gpu")]
+    pub device: Option<Policy>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Square numbers and print them as a list: `swath square 1 2 3` prints `[1, 4, 9]`.
+    Square(SquareArgs),
+    /// List the GPU adapters, the policy in force, how it routes a large job, and the CPU threads.
+    Devices,
+    /// Time a map, a reduction, or both fused, over generated data; report where it ran and how fast.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SquareArgs {
+    /// Numbers to square, as 64-bit floats: 3, -2, 1.5 and 1e3 are all accepted.
+    #[arg(required = true, allow_negative_numbers = true, value_name = "NUMBER")]
+    pub numbers: Vec<f64>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    swath run --op square --reduce sum           map fused into a sum, 1e8 f32\n  \
+    swath run --op sqrt --n 1e7 --device gpu     a map, on the GPU even if it is a software one\n  \
+    swath run --reduce max --dtype i32 --repeat 10")]
+#[command(group(ArgGroup::new("work").args(["op", "reduce"]).required(true).multiple(true)))]
+pub struct RunArgs {
+    /// Element-wise op: square, abs, neg, sqrt, exp, log, sin, cos, add:S, mul:S, min:S, max:S or clamp:LO:HI.
+    #[arg(long, value_name = "OP")]
+    pub op: Option<Op>,
+
+    /// Reduction to one value: sum, product, min or max. With --op, the op is fused into it (one pass).
+    #[arg(long, value_name = "REDUCE")]
+    pub reduce: Option<Reduce>,
+
+    /// Number of elements: 100000000, 100_000_000 and 1e8 are all accepted.
+    #[arg(long = "n", short = 'n', value_name = "N", default_value = "1e8", value_parser = parse_count)]
+    pub len: usize,
+
+    /// Element type: f32, f64, i32 or u32. Floats are drawn from [0, 1), integers from 0..1000.
+    #[arg(long, value_name = "TYPE", default_value = "f32")]
+    pub dtype: DType,
+
+    /// CPU threads, in a pool of their own. Without it, rayon's global pool (RAYON_NUM_THREADS, else all cores).
+    #[arg(long, value_name = "T", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+
+    /// Seed of the generated data: the same seed gives the same data.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+
+    /// How many times to run the job; the best and the median time are reported.
+    #[arg(long, value_name = "K", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeat: u32,
+}
+
+/// Parses an element count written as an integer (`100000000`, `100_000_000`) or in scientific
+/// notation (`1e8`, `2.5e6`), which must still be a whole number.
+pub fn parse_count(text: &str) -> Result<usize, String> {
+    let digits = text.trim().replace('_', "");
+    if let Ok(count) = digits.parse::<usize>() {
+        return Ok(count);
+    }
+    let expected = "expected a whole number of elements such as 1000, 100_000_000 or 1e8";
+    let value: f64 = digits.parse().map_err(|_| expected.to_string())?;
+    // 2^53: above it not every whole f64 is exact, and no input that long fits in memory anyway.
+    const LARGEST_EXACT: f64 = 9_007_199_254_740_992.0;
+    if !(0.0..=LARGEST_EXACT).contains(&value) || value.fract() != 0.0 {
+        return Err(expected.to_string());
+    }
+    Ok(value as usize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn counts_parse_in_every_spelling() {
+        assert_eq!(parse_count("100000000"), Ok(100_000_000));
+        assert_eq!(parse_count("100_000_000"), Ok(100_000_000));
+        assert_eq!(parse_count("1e8"), Ok(100_000_000));
+        assert_eq!(parse_count("2.5e3"), Ok(2500));
+        assert_eq!(parse_count("0"), Ok(0));
+        for bad in ["", "-1", "1.5", "1e-3", "nan", "inf", "1e300", "ten"] {
+            assert!(parse_count(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,181 @@
+//! `swath run`: time one job over generated data and report where it ran, why, and how fast.
+
+use crate::cli::RunArgs;
+use crate::failure::Failure;
+use crate::format;
+use crate::sample::{generate, Sample};
+use std::io::Write;
+use std::time::{Duration, Instant};
+use swath::{DType, Decision, Device, Element, Engine, GpuError, Job, Op, Output, Policy, Reduce};
+
+/// Values of a map's result shown in the report.
+const SHOWN: usize = 5;
+
+/// Where and how long one run of the job took; its value is kept only for the last run.
+struct Timed {
+    decision: Decision,
+    device: Device,
+    fallback: Option<GpuError>,
+    elapsed: Duration,
+}
+
+/// Generates the data, runs the job `--repeat` times and prints the report.
+pub fn run(args: &RunArgs, policy: Option<Policy>, out: &mut impl Write) -> Result<(), Failure> {
+    // Reject `sqrt` on integers (and the like) before spending seconds on the data.
+    if let Some(op) = args.op {
+        op.check(args.dtype)?;
+    }
+    let engine = crate::engine::open(policy, args.threads.map(usize::from))?;
+    match args.dtype {
+        DType::F32 => run_typed::<f32>(&engine, args, out),
+        DType::F64 => run_typed::<f64>(&engine, args, out),
+        DType::I32 => run_typed::<i32>(&engine, args, out),
+        DType::U32 => run_typed::<u32>(&engine, args, out),
+    }
+}
+
+fn run_typed<T: Sample>(engine: &Engine, args: &RunArgs, out: &mut impl Write) -> Result<(), Failure> {
+    let started = Instant::now();
+    let input: Vec<T> = generate(args.len, args.seed).ok_or_else(|| {
+        let size = format::bytes(args.len as u64 * T::DTYPE.size() as u64);
+        Failure::Usage(format!("cannot allocate {size} for the input; try a smaller --n"))
+    })?;
+    let generated_in = started.elapsed();
+    let job = job(&input, args.op, args.reduce)?;
+    writeln!(out, "job:        {} over {} {} elements", describe(args.op, args.reduce), input.len(), T::DTYPE)?;
+    writeln!(
+        out,
+        "input:      {} from seed {}: {} (generated in {}, not timed)",
+        T::DISTRIBUTION,
+        args.seed,
+        format::head(&input, SHOWN),
+        format::duration(generated_in)
+    )?;
+    write_engine(out, engine)?;
+    out.flush()?;
+    let (runs, value) = time_runs(engine, &job, args.repeat)?;
+    write_routing(out, &runs)?;
+    write_value(out, &value)?;
+    write_speed(out, &runs, traffic(&job))
+}
+
+/// The job for the chosen op and reduction; clap makes sure there is at least one.
+fn job<T: Element>(input: &[T], op: Option<Op>, reduce: Option<Reduce>) -> Result<Job<'_, T>, Failure> {
+    match (op, reduce) {
+        (Some(op), None) => Ok(Job::map(input, op)),
+        (None, Some(reduce)) => Ok(Job::reduce(input, reduce)),
+        (Some(op), Some(reduce)) => Ok(Job::map_reduce(input, op, reduce)),
+        (None, None) => Err(Failure::Usage("give --op, --reduce, or both".into())),
+    }
+}
+
+fn describe(op: Option<Op>, reduce: Option<Reduce>) -> String {
+    match (op, reduce) {
+        (Some(op), Some(reduce)) => format!("map {op} fused into reduce {reduce}"),
+        (Some(op), None) => format!("map {op}"),
+        (None, Some(reduce)) => format!("reduce {reduce}"),
+        (None, None) => "nothing".into(),
+    }
+}
+
+fn write_engine(out: &mut impl Write, engine: &Engine) -> Result<(), Failure> {
+    let gpu = match engine.gpu() {
+        Some(info) => format!("GPU {info}"),
+        None => format!("no GPU ({})", engine.gpu_absent_reason()),
+    };
+    let threads = engine.threads();
+    let plural = if threads == 1 { "" } else { "s" };
+    writeln!(out, "engine:     policy {}, {threads} CPU thread{plural}, {gpu}", engine.policy())?;
+    Ok(())
+}
+
+/// Runs the job `repeat` times; returns each run's timing and the last run's value.
+fn time_runs<T: Element>(engine: &Engine, job: &Job<'_, T>, repeat: u32) -> Result<(Vec<Timed>, Output<T>), Failure> {
+    let mut runs = Vec::new();
+    let mut last = None;
+    for _ in 0..repeat {
+        // A map's result is as large as its input: free the previous one before the next run.
+        drop(last.take());
+        let outcome = engine.run(job)?;
+        runs.push(Timed {
+            decision: outcome.decision,
+            device: outcome.device,
+            fallback: outcome.fallback,
+            elapsed: outcome.elapsed,
+        });
+        last = Some(outcome.value);
+    }
+    last.map(|value| (runs, value)).ok_or_else(|| Failure::Usage("--repeat must be at least 1".into()))
+}
+
+/// Bytes the job reads and writes: the input, and the output array of a map or one scalar.
+fn traffic<T: Element>(job: &Job<'_, T>) -> (u64, u64) {
+    let size = T::DTYPE.size() as u64;
+    let read = job.len() as u64 * size;
+    let written = if job.reduction().is_some() { size } else { read };
+    (read, written)
+}
+
+/// The decision, the device that ran each run, and any fallback to the CPU.
+fn write_routing(out: &mut impl Write, runs: &[Timed]) -> Result<(), Failure> {
+    let Some(first) = runs.first() else { return Ok(()) };
+    if runs.iter().all(|run| run.decision == first.decision) {
+        writeln!(out, "decision:   {}", first.decision)?;
+    } else {
+        for (index, run) in runs.iter().enumerate() {
+            writeln!(out, "decision:   run {}: {}", index + 1, run.decision)?;
+        }
+    }
+    if runs.iter().all(|run| run.device == first.device) {
+        writeln!(out, "ran on:     {} (all {} runs)", first.device, runs.len())?;
+    } else {
+        let devices: Vec<String> = runs.iter().map(|run| run.device.to_string()).collect();
+        writeln!(out, "ran on:     {} (run by run)", devices.join(", "))?;
+    }
+    let mut fell_back = false;
+    for (index, run) in runs.iter().enumerate() {
+        if let Some(fault) = &run.fallback {
+            writeln!(out, "fallback:   run {} failed on the GPU and was rerun on the CPU: {fault}", index + 1)?;
+            fell_back = true;
+        }
+    }
+    if !fell_back {
+        writeln!(out, "fallback:   none")?;
+    }
+    Ok(())
+}
+
+fn write_value<T: Element>(out: &mut impl Write, value: &Output<T>) -> Result<(), Failure> {
+    match value {
+        Output::Scalar(x) => writeln!(out, "result:     {x}")?,
+        Output::Array(xs) => writeln!(out, "result:     {} values: {}", xs.len(), format::head(xs, SHOWN))?,
+    }
+    Ok(())
+}
+
+/// Best and median time of a whole job (transfers included), and the throughput at each.
+fn write_speed(out: &mut impl Write, runs: &[Timed], (read, written): (u64, u64)) -> Result<(), Failure> {
+    let times: Vec<Duration> = runs.iter().map(|run| run.elapsed).collect();
+    let best = times.iter().min().copied().unwrap_or_default();
+    let median = format::median(&times).unwrap_or_default();
+    writeln!(
+        out,
+        "time:       best {}, median {} over {} runs (whole job, transfers included)",
+        format::duration(best),
+        format::duration(median),
+        runs.len()
+    )?;
+    let rate = |elapsed| {
+        format::gigabytes_per_second(read + written, elapsed)
+            .map_or_else(|| "too fast to measure".into(), |gbps| format!("{gbps:.2} GB/s"))
+    };
+    writeln!(
+        out,
+        "throughput: {} best, {} median ({} read + {} written)",
+        rate(best),
+        rate(median),
+        format::bytes(read),
+        format::bytes(written)
+    )?;
+    Ok(())
+}
