@@ -1,6 +1,8 @@
 //! Shared pieces of the benches: input data, engines, and the memory
 //! bandwidth probes every group is measured against.
 
+// Each bench binary compiles this module and uses only part of it.
+#![allow(dead_code)]
 use rayon::prelude::*;
 use swath::{Engine, Policy};
 
