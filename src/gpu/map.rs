@@ -1,6 +1,7 @@
 //! Element-wise map on the GPU, one binding-sized chunk at a time.
 
 use super::kernel::Kernel;
+use super::profile::Stopwatch;
 use super::scratch::{params_bytes, read_back, Role, Scratch};
 use super::{binding, chunk_elements, dispatch, Context, Pipelines};
 use crate::canonical::LANES;
@@ -15,6 +16,7 @@ pub(super) fn run<T: Element>(
     input: &[T],
     out: &mut [T],
     op: Op,
+    watch: &mut Stopwatch,
 ) -> Result<(), GpuError> {
     let pipeline = pipelines.get(&ctx.device, Kernel { dtype: T::DTYPE, op: Some(op.kind()), reduce: None });
     let [a, b] = op.scalars().map(T::from_f64);
@@ -27,6 +29,7 @@ pub(super) fn run<T: Element>(
         let readback = scratch.get(&ctx.device, Role::Readback, bytes);
         ctx.queue.write_buffer(&params, 0, &params_bytes(a, b, T::ZERO, src.len() as u32));
         ctx.queue.write_buffer(&upload, 0, bytemuck::cast_slice(src));
+        watch.uploaded(ctx)?;
 
         let mut encoder = ctx.device.create_command_encoder(&Default::default());
         let groups = src.len().div_ceil(LANES);
@@ -39,9 +42,11 @@ pub(super) fn run<T: Element>(
             binding(&result, 0, bytes),
             groups,
         );
+        let mut encoder = watch.computed(ctx, encoder)?;
         encoder.copy_buffer_to_buffer(&result, 0, &readback, 0, bytes);
         let submission = ctx.queue.submit([encoder.finish()]);
         read_back(ctx, &readback, bytes, submission, |view| dst.copy_from_slice(bytemuck::cast_slice(view)))?;
+        watch.read();
     }
     Ok(())
 }

@@ -7,10 +7,12 @@ mod context;
 mod kernel;
 mod map;
 mod pipelines;
+mod profile;
 mod reduce;
 mod scratch;
 
 pub use context::{adapters, GpuInfo};
+pub use profile::GpuProfile;
 
 use crate::dtype::Element;
 use crate::error::GpuError;
@@ -18,6 +20,7 @@ use crate::op::{Op, Reduce};
 use crate::schedule::GpuTraits;
 use context::Context;
 use pipelines::Pipelines;
+pub(crate) use profile::Stopwatch;
 use scratch::{Scratch, PARAM_SLOT};
 use std::sync::{Mutex, MutexGuard};
 
@@ -73,14 +76,21 @@ impl Gpu {
         }
     }
 
-    /// Writes `op(input)` into `out` (same length).
-    pub fn map<T: Element>(&self, input: &[T], out: &mut [T], op: Op) -> Result<(), GpuError> {
-        self.job(|ctx, scratch| map::run(ctx, &self.pipelines, scratch, input, out, op))
+    /// Writes `op(input)` into `out` (same length). With `watch` on, the
+    /// phases run one after another and are timed.
+    pub fn map<T: Element>(&self, input: &[T], out: &mut [T], op: Op, watch: &mut Stopwatch) -> Result<(), GpuError> {
+        self.job(|ctx, scratch| map::run(ctx, &self.pipelines, scratch, input, out, op, watch))
     }
 
     /// Reduces `op(input)` in the canonical order.
-    pub fn map_reduce<T: Element>(&self, input: &[T], op: Option<Op>, reduce: Reduce) -> Result<T, GpuError> {
-        self.job(|ctx, scratch| reduce::run(ctx, &self.pipelines, scratch, input, op, reduce))
+    pub fn map_reduce<T: Element>(
+        &self,
+        input: &[T],
+        op: Option<Op>,
+        reduce: Reduce,
+        watch: &mut Stopwatch,
+    ) -> Result<T, GpuError> {
+        self.job(|ctx, scratch| reduce::run(ctx, &self.pipelines, scratch, input, op, reduce, watch))
     }
 
     fn job<R>(&self, work: impl FnOnce(&Context, &mut Scratch) -> Result<R, GpuError>) -> Result<R, GpuError> {

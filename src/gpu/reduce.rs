@@ -6,6 +6,7 @@
 //! submission as the last chunk; only the final value is read back.
 
 use super::kernel::Kernel;
+use super::profile::Stopwatch;
 use super::scratch::{params_bytes, read_back, Role, Scratch, PARAM_SLOT, PARAM_SLOTS};
 use super::{binding, chunk_elements, dispatch, Context, Pipelines};
 use crate::canonical::{tiles, TILE};
@@ -24,6 +25,7 @@ pub(super) fn run<T: Element>(
     input: &[T],
     op: Option<Op>,
     reduce: Reduce,
+    watch: &mut Stopwatch,
 ) -> Result<T, GpuError> {
     let identity = identity::<T>(reduce);
     if input.is_empty() {
@@ -54,6 +56,7 @@ pub(super) fn run<T: Element>(
         let upload = scratch.get(&ctx.device, Role::Input, bytes);
         ctx.queue.write_buffer(&params, 0, &params_bytes(a, b, identity, part.len() as u32));
         ctx.queue.write_buffer(&upload, 0, bytemuck::cast_slice(part));
+        watch.uploaded(ctx)?;
         let mut encoder = ctx.device.create_command_encoder(&Default::default());
         let out_offset = (index * chunk / TILE) as u64 * size;
         let out_bytes = tiles(part.len()) as u64 * size;
@@ -68,6 +71,7 @@ pub(super) fn run<T: Element>(
         );
         if index + 1 < chunks {
             // The next chunk reuses the upload buffer: wait before writing it.
+            let encoder = watch.computed(ctx, encoder)?;
             ctx.wait(ctx.queue.submit([encoder.finish()]))?;
             continue;
         }
@@ -92,10 +96,12 @@ pub(super) fn run<T: Element>(
             len = tiles(len);
             slot += 1;
         }
+        let mut encoder = watch.computed(ctx, encoder)?;
         encoder.copy_buffer_to_buffer(&src, 0, &readback, 0, size);
         let submission = ctx.queue.submit([encoder.finish()]);
         let mut value = identity;
         read_back(ctx, &readback, size, submission, |view| value = bytemuck::pod_read_unaligned(view))?;
+        watch.read();
         return Ok(value);
     }
     Ok(identity)

@@ -1,14 +1,20 @@
 //! [`Engine`]: the entry point. Owns the CPU pool and the GPU device, routes
 //! each job, and reruns a failed GPU job on the CPU.
 
+mod builder;
+mod outcome;
+
+pub use builder::{EngineBuilder, DEFAULT_GPU_TIMEOUT};
+pub use outcome::{Outcome, Output};
+
 use crate::cpu;
 use crate::dtype::Element;
 use crate::error::{Error, GpuError, Result};
-use crate::gpu::{Gpu, GpuInfo, InjectedFault};
+use crate::gpu::{Gpu, GpuInfo, GpuProfile, InjectedFault, Stopwatch};
 use crate::job::Job;
 use crate::op::{Op, Reduce};
 use crate::schedule::{route, CostModel, Decision, Device, Policy, Shape, SMALL_JOB};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// A data-parallel engine: maps and reductions on the GPU or the CPU.
 ///
@@ -32,76 +38,6 @@ pub struct Engine {
     model: CostModel,
 }
 
-/// Builds an [`Engine`] with a chosen policy and thread count.
-///
-/// ```
-/// use swath::{Engine, Policy};
-/// let engine = Engine::builder().policy(Policy::Cpu).threads(2).build()?;
-/// assert_eq!(engine.threads(), 2);
-/// # Ok::<(), swath::Error>(())
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct EngineBuilder {
-    policy: Option<Policy>,
-    threads: Option<usize>,
-    gpu_timeout: Option<Duration>,
-}
-
-/// How long one GPU submission may take before it counts as a fault and
-/// the job reruns on the CPU; long enough for a software adapter to
-/// process a full chunk.
-pub const DEFAULT_GPU_TIMEOUT: Duration = Duration::from_secs(120);
-
-impl EngineBuilder {
-    /// Where jobs may run; without it, [`Policy::from_env`].
-    pub fn policy(mut self, policy: Policy) -> Self {
-        self.policy = Some(policy);
-        self
-    }
-
-    /// A dedicated rayon pool of `threads` threads; without it, rayon's
-    /// global pool (`RAYON_NUM_THREADS`).
-    pub fn threads(mut self, threads: usize) -> Self {
-        self.threads = Some(threads);
-        self
-    }
-
-    /// How long one GPU submission may run before it is treated as a fault
-    /// (default [`DEFAULT_GPU_TIMEOUT`]).
-    pub fn gpu_timeout(mut self, timeout: Duration) -> Self {
-        self.gpu_timeout = Some(timeout);
-        self
-    }
-
-    /// Creates the engine. With [`Policy::Gpu`] and no usable adapter this
-    /// is [`Error::NoGpu`]; with [`Policy::Auto`] the engine then uses the CPU.
-    pub fn build(self) -> Result<Engine> {
-        let policy = match self.policy {
-            Some(policy) => policy,
-            None => Policy::from_env()?,
-        };
-        let pool = match self.threads {
-            Some(threads) => Some(
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .map_err(|e| Error::ThreadPool(e.to_string()))?,
-            ),
-            None => None,
-        };
-        let (gpu, gpu_absent) = match policy {
-            Policy::Cpu => (None, "not opened: policy is cpu".to_string()),
-            _ => match Gpu::open(self.gpu_timeout.unwrap_or(DEFAULT_GPU_TIMEOUT)) {
-                Ok(gpu) => (Some(gpu), String::new()),
-                Err(why) if policy == Policy::Gpu => return Err(Error::NoGpu { detail: format!(": {why}") }),
-                Err(why) => (None, why),
-            },
-        };
-        let threads = pool.as_ref().map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
-        Ok(Engine { policy, gpu, gpu_absent, pool, model: CostModel::with_threads(threads) })
-    }
-}
-
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
@@ -110,48 +46,6 @@ impl std::fmt::Debug for Engine {
             .field("gpu", &self.gpu())
             .field("gpu_absent", &self.gpu_absent)
             .finish()
-    }
-}
-
-/// A finished job: its value and where and how it ran.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outcome<V> {
-    /// The job's result.
-    pub value: V,
-    /// The scheduler's decision before the job ran.
-    pub decision: Decision,
-    /// Where the result was computed (the CPU after a GPU fault).
-    pub device: Device,
-    /// The GPU fault that made the job rerun on the CPU, if any.
-    pub fallback: Option<GpuError>,
-    /// Wall time of the whole job, transfers included.
-    pub elapsed: Duration,
-}
-
-/// The value of a [`Job`]: an array for a map, a scalar for a reduction.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Output<T> {
-    /// Result of a map.
-    Array(Vec<T>),
-    /// Result of a reduction or map-reduce.
-    Scalar(T),
-}
-
-impl<T: Copy> Output<T> {
-    /// The scalar, if this is a reduction's result.
-    pub fn scalar(&self) -> Option<T> {
-        match self {
-            Output::Scalar(x) => Some(*x),
-            Output::Array(_) => None,
-        }
-    }
-
-    /// The array, if this is a map's result.
-    pub fn array(&self) -> Option<&[T]> {
-        match self {
-            Output::Array(xs) => Some(xs),
-            Output::Scalar(_) => None,
-        }
     }
 }
 
@@ -199,8 +93,7 @@ impl Engine {
 
     /// Where `job` would run, and why; runs nothing.
     pub fn explain<T: Element>(&self, job: &Job<'_, T>) -> Decision {
-        let shape = Shape { dtype: T::DTYPE, len: job.len(), map: job.map, reduce: job.reduce };
-        route(self.policy, self.gpu.as_ref().map(Gpu::traits), &shape, &self.model)
+        route(self.policy, self.gpu.as_ref().map(Gpu::traits), &self.shape(job), &self.model)
     }
 
     /// Runs `job` and reports where it ran.
@@ -285,7 +178,7 @@ impl Engine {
         job.check()?;
         let decision = self.explain(&job);
         let fallback = match (decision.device, &self.gpu) {
-            (Device::Gpu, Some(gpu)) => match gpu.map(input, out, op) {
+            (Device::Gpu, Some(gpu)) => match gpu.map(input, out, op, &mut Stopwatch::off()) {
                 Ok(()) => return Ok((decision, Device::Gpu, None)),
                 Err(fault) => Some(self.note_fault(fault)),
             },
@@ -308,7 +201,7 @@ impl Engine {
         }
         let decision = self.explain(&job);
         let fallback = match (decision.device, &self.gpu) {
-            (Device::Gpu, Some(gpu)) => match gpu.map_reduce(input, map, reduce) {
+            (Device::Gpu, Some(gpu)) => match gpu.map_reduce(input, map, reduce, &mut Stopwatch::off()) {
                 Ok(x) => return Ok((x, decision, Device::Gpu, None)),
                 Err(fault) => Some(self.note_fault(fault)),
             },
@@ -316,6 +209,50 @@ impl Engine {
         };
         let x = self.on_pool(|| cpu::map_reduce(input, map, reduce));
         Ok((x, decision, Device::Cpu, fallback))
+    }
+
+    /// Runs `job` on the GPU with its phases separated and timed: upload,
+    /// kernel, readback. For benchmarks: the phases no longer overlap, so
+    /// the job is slower than under [`Engine::run`], and a GPU fault is
+    /// returned as an error instead of being rerun on the CPU.
+    ///
+    /// ```
+    /// use swath::{Engine, Job, Op, Policy};
+    /// let xs = vec![1.5f32; 1 << 16];
+    /// if let Ok(engine) = Engine::builder().policy(Policy::Gpu).build() {
+    ///     let (squares, profile) = engine.profile_gpu(&Job::map(&xs, Op::Square))?;
+    ///     assert_eq!(squares.array().unwrap()[0], 2.25);
+    ///     println!("upload {:?}, kernel {:?}, readback {:?}", profile.upload, profile.kernel, profile.readback);
+    /// }
+    /// # Ok::<(), swath::Error>(())
+    /// ```
+    pub fn profile_gpu<T: Element>(&self, job: &Job<'_, T>) -> Result<(Output<T>, GpuProfile)> {
+        job.check()?;
+        let gpu = self.gpu.as_ref().ok_or_else(|| Error::NoGpu { detail: format!(": {}", self.gpu_absent) })?;
+        let decision = route(Policy::Gpu, Some(gpu.traits()), &self.shape(job), &self.model);
+        if decision.device != Device::Gpu {
+            return Err(GpuError::Unsupported(decision.reason.to_string()).into());
+        }
+        let mut watch = Stopwatch::on();
+        let value = match (job.map, job.reduce) {
+            (Some(op), None) => {
+                let mut out = vec![T::default(); job.len()];
+                gpu.map(job.input, &mut out, op, &mut watch)?;
+                Output::Array(out)
+            }
+            (map, Some(reduce)) => {
+                if job.is_empty() && !reduce.has_identity() {
+                    return Err(Error::EmptyReduction { reduce });
+                }
+                Output::Scalar(gpu.map_reduce(job.input, map, reduce, &mut watch)?)
+            }
+            (None, None) => unreachable!("Job constructors always set a map or a reduction"),
+        };
+        Ok((value, watch.profile().unwrap_or_default()))
+    }
+
+    fn shape<T: Element>(&self, job: &Job<'_, T>) -> Shape {
+        Shape { dtype: T::DTYPE, len: job.len(), map: job.map, reduce: job.reduce }
     }
 
     /// Makes the next GPU job fail with `fault`, to test the fallback.

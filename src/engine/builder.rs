@@ -1,0 +1,77 @@
+//! [`EngineBuilder`]: an engine with a chosen policy, thread count and GPU timeout.
+
+use super::Engine;
+use crate::error::{Error, Result};
+use crate::gpu::Gpu;
+use crate::schedule::{CostModel, Policy};
+use std::time::Duration;
+
+/// Builds an [`Engine`] with a chosen policy and thread count.
+///
+/// ```
+/// use swath::{Engine, Policy};
+/// let engine = Engine::builder().policy(Policy::Cpu).threads(2).build()?;
+/// assert_eq!(engine.threads(), 2);
+/// # Ok::<(), swath::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct EngineBuilder {
+    policy: Option<Policy>,
+    threads: Option<usize>,
+    gpu_timeout: Option<Duration>,
+}
+
+/// How long one GPU submission may take before it counts as a fault and
+/// the job reruns on the CPU; long enough for a software adapter to
+/// process a full chunk.
+pub const DEFAULT_GPU_TIMEOUT: Duration = Duration::from_secs(120);
+
+impl EngineBuilder {
+    /// Where jobs may run; without it, [`Policy::from_env`].
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// A dedicated rayon pool of `threads` threads; without it, rayon's
+    /// global pool (`RAYON_NUM_THREADS`).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = Some(threads);
+        self
+    }
+
+    /// How long one GPU submission may run before it is treated as a fault
+    /// (default [`DEFAULT_GPU_TIMEOUT`]).
+    pub fn gpu_timeout(mut self, timeout: Duration) -> Self {
+        self.gpu_timeout = Some(timeout);
+        self
+    }
+
+    /// Creates the engine. With [`Policy::Gpu`] and no usable adapter this
+    /// is [`Error::NoGpu`]; with [`Policy::Auto`] the engine then uses the CPU.
+    pub fn build(self) -> Result<Engine> {
+        let policy = match self.policy {
+            Some(policy) => policy,
+            None => Policy::from_env()?,
+        };
+        let pool = match self.threads {
+            Some(threads) => Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .map_err(|e| Error::ThreadPool(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let (gpu, gpu_absent) = match policy {
+            Policy::Cpu => (None, "not opened: policy is cpu".to_string()),
+            _ => match Gpu::open(self.gpu_timeout.unwrap_or(DEFAULT_GPU_TIMEOUT)) {
+                Ok(gpu) => (Some(gpu), String::new()),
+                Err(why) if policy == Policy::Gpu => return Err(Error::NoGpu { detail: format!(": {why}") }),
+                Err(why) => (None, why),
+            },
+        };
+        let threads = pool.as_ref().map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
+        Ok(Engine { policy, gpu, gpu_absent, pool, model: CostModel::with_threads(threads) })
+    }
+}
