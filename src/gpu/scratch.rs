@@ -77,13 +77,13 @@ impl Scratch {
 
 /// The bytes of the kernels' `Params` uniform: scalars `a`, `b`, the
 /// reduction identity, then the element count, each at its WGSL offset.
-pub(crate) fn params_bytes<T: bytemuck::Pod>(a: T, b: T, identity: T, n: u32) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(PARAM_SLOT as usize);
-    for x in [a, b, identity] {
-        bytes.extend_from_slice(bytemuck::bytes_of(&x));
+pub(crate) fn params_bytes<T: bytemuck::Pod>(a: T, b: T, identity: T, n: u32) -> [u8; PARAM_SLOT as usize] {
+    let mut bytes = [0u8; PARAM_SLOT as usize];
+    let size = size_of::<T>();
+    for (i, x) in [a, b, identity].iter().enumerate() {
+        bytes[i * size..][..size].copy_from_slice(bytemuck::bytes_of(x));
     }
-    bytes.extend_from_slice(&n.to_le_bytes());
-    bytes.resize(PARAM_SLOT as usize, 0);
+    bytes[3 * size..][..4].copy_from_slice(&n.to_le_bytes());
     bytes
 }
 
