@@ -52,7 +52,7 @@ pub enum Error {
         hi: f64,
     },
     /// The GPU was required (by policy) but no usable adapter exists.
-    #[error("no GPU adapter found{detail}; use the cpu or auto policy (SWATH_DEVICE=auto)")]
+    #[error("no usable GPU adapter{detail}; run on the CPU with the auto or cpu policy")]
     NoGpu {
         /// Extra context, such as the adapter filter that matched nothing.
         detail: String,

@@ -37,7 +37,7 @@ pub mod schedule;
 pub use dtype::{DType, Element};
 pub use engine::{Engine, EngineBuilder, Outcome, Output, DEFAULT_GPU_TIMEOUT};
 pub use error::{Error, GpuError, Result};
-pub use gpu::{adapters, GpuInfo, GpuProfile, InjectedFault};
+pub use gpu::{adapters, preferred_adapter, GpuInfo, GpuProfile, InjectedFault};
 pub use job::Job;
 pub use op::{Op, Reduce};
 pub use schedule::{Decision, Device, Policy, Reason};

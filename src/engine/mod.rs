@@ -93,7 +93,18 @@ impl Engine {
 
     /// Where `job` would run, and why; runs nothing.
     pub fn explain<T: Element>(&self, job: &Job<'_, T>) -> Decision {
-        route(self.policy, self.gpu.as_ref().map(Gpu::traits), &self.shape(job), &self.model)
+        self.explain_shape(&self.shape(job))
+    }
+
+    /// Where a job of this shape would run, and why, without any data.
+    ///
+    /// ```
+    /// use swath::{schedule::Shape, DType, Engine, Op};
+    /// let shape = Shape { dtype: DType::F32, len: 1 << 26, map: Some(Op::Square), reduce: None };
+    /// println!("{}", Engine::cpu().explain_shape(&shape));
+    /// ```
+    pub fn explain_shape(&self, shape: &Shape) -> Decision {
+        route(self.policy, self.gpu.as_ref().map(Gpu::traits), shape, &self.model)
     }
 
     /// Runs `job` and reports where it ran.

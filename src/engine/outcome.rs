@@ -19,7 +19,7 @@ pub struct Outcome<V> {
     pub elapsed: Duration,
 }
 
-/// The value of a [`Job`]: an array for a map, a scalar for a reduction.
+/// The value of a [`Job`](crate::Job): an array for a map, a scalar for a reduction.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output<T> {
     /// Result of a map.

@@ -58,6 +58,34 @@ pub fn adapters() -> Vec<GpuInfo> {
     ranked_adapters(&instance()).iter().map(GpuInfo::of).collect()
 }
 
+/// The adapter an engine would open under the `auto` or `gpu` policy, or
+/// why there is none.
+///
+/// ```
+/// match swath::preferred_adapter() {
+///     Ok(gpu) => println!("GPU jobs would run on {gpu}"),
+///     Err(why) => println!("no GPU: {why}"),
+/// }
+/// ```
+pub fn preferred_adapter() -> Result<GpuInfo, String> {
+    pick(adapters(), |info| info.name.clone())
+}
+
+/// The first of the ranked `candidates` whose name contains
+/// `WGPU_ADAPTER_NAME` (case-insensitive), or the first if it is unset.
+fn pick<A>(candidates: Vec<A>, name: impl Fn(&A) -> String) -> Result<A, String> {
+    match std::env::var("WGPU_ADAPTER_NAME") {
+        Ok(wanted) if !wanted.is_empty() => {
+            let wanted = wanted.to_lowercase();
+            candidates
+                .into_iter()
+                .find(|a| name(a).to_lowercase().contains(&wanted))
+                .ok_or_else(|| format!("no adapter name contains WGPU_ADAPTER_NAME={wanted:?} (see `swath devices`)"))
+        }
+        _ => candidates.into_iter().next().ok_or_else(|| "wgpu found no adapter with compute shaders".to_string()),
+    }
+}
+
 fn instance() -> wgpu::Instance {
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
     desc.backends = wgpu::Backends::PRIMARY;
@@ -95,16 +123,7 @@ impl Context {
     /// Opens the best adapter, or the first whose name contains
     /// `WGPU_ADAPTER_NAME`. The error says why none could be opened.
     pub fn open(timeout: Duration) -> Result<Context, String> {
-        let candidates = ranked_adapters(&instance());
-        let adapter = match std::env::var("WGPU_ADAPTER_NAME") {
-            Ok(wanted) if !wanted.is_empty() => {
-                let wanted = wanted.to_lowercase();
-                candidates.into_iter().find(|a| a.get_info().name.to_lowercase().contains(&wanted)).ok_or_else(
-                    || format!("no adapter name contains WGPU_ADAPTER_NAME={wanted:?} (see `swath devices`)"),
-                )?
-            }
-            _ => candidates.into_iter().next().ok_or("wgpu found no adapter with compute shaders")?,
-        };
+        let adapter = pick(ranked_adapters(&instance()), |a| a.get_info().name)?;
         let info = GpuInfo::of(&adapter);
         let features = adapter.features() & wgpu::Features::SHADER_F64;
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {

@@ -11,7 +11,7 @@ mod profile;
 mod reduce;
 mod scratch;
 
-pub use context::{adapters, GpuInfo};
+pub use context::{adapters, preferred_adapter, GpuInfo};
 pub use profile::GpuProfile;
 
 use crate::dtype::Element;

@@ -2,7 +2,8 @@
 
 use crate::failure::Failure;
 use std::io::Write;
-use swath::{Engine, GpuInfo, Job, Op, Policy, Reduce};
+use swath::schedule::Shape;
+use swath::{DType, Engine, GpuInfo, Op, Policy, Reduce};
 
 /// Elements of the job whose routing is shown: large enough that a real GPU wins under `auto`.
 const EXAMPLE_LEN: usize = 1 << 26;
@@ -17,7 +18,7 @@ pub fn run(device: Option<Policy>, out: &mut impl Write) -> Result<(), Failure> 
     };
     let engine = policy.and_then(|policy| crate::engine::open(Some(policy), None));
     let opened = engine.as_ref().ok().and_then(Engine::gpu);
-    write_adapters(out, &adapters, marked(&adapters, opened, &engine))?;
+    write_adapters(out, &adapters, marked(&adapters, opened))?;
     writeln!(out)?;
     writeln!(out, "policy: {}", policy_source(device, &engine))?;
     let engine = match engine {
@@ -34,22 +35,11 @@ pub fn run(device: Option<Policy>, out: &mut impl Write) -> Result<(), Failure> 
     Ok(())
 }
 
-/// The adapter to mark: the engine's own, or under the cpu policy (which opens none) the one that
-/// `auto` or `gpu` would open: the first whose name contains `WGPU_ADAPTER_NAME`, else the first.
-fn marked(adapters: &[GpuInfo], opened: Option<&GpuInfo>, engine: &swath::Result<Engine>) -> Option<usize> {
-    if let Some(opened) = opened {
-        return adapters.iter().position(|info| info == opened);
-    }
-    if !matches!(engine, Ok(engine) if engine.policy() == Policy::Cpu) {
-        return None;
-    }
-    match std::env::var("WGPU_ADAPTER_NAME") {
-        Ok(wanted) if !wanted.is_empty() => {
-            let wanted = wanted.to_lowercase();
-            adapters.iter().position(|info| info.name.to_lowercase().contains(&wanted))
-        }
-        _ => (!adapters.is_empty()).then_some(0),
-    }
+/// The adapter to mark: the engine's own, or the one `auto` or `gpu` would open.
+fn marked(adapters: &[GpuInfo], opened: Option<&GpuInfo>) -> Option<usize> {
+    let preferred = swath::preferred_adapter().ok();
+    let marked = opened.or(preferred.as_ref())?;
+    adapters.iter().position(|info| info == marked)
 }
 
 fn write_adapters(out: &mut impl Write, adapters: &[GpuInfo], marked: Option<usize>) -> Result<(), Failure> {
@@ -95,17 +85,15 @@ fn write_engine(out: &mut impl Write, engine: &Engine) -> Result<(), Failure> {
 
 /// How the policy routes a representative large job, without running it.
 fn write_routing(out: &mut impl Write, engine: &Engine) -> Result<(), Failure> {
-    // Zeroed vectors come from calloc: the pages are never touched, since explain reads only the length.
-    let f32_input = vec![0.0_f32; EXAMPLE_LEN];
-    let f64_input = vec![0.0_f64; EXAMPLE_LEN];
     writeln!(out, "routing of 2^26 = {EXAMPLE_LEN} elements under policy {}:", engine.policy())?;
+    let shape = |dtype, reduce| Shape { dtype, len: EXAMPLE_LEN, map: Some(Op::Square), reduce };
     let jobs = [
-        ("f32 map square", engine.explain(&Job::map(&f32_input, Op::Square))),
-        ("f32 map square + sum", engine.explain(&Job::map_reduce(&f32_input, Op::Square, Reduce::Sum))),
-        ("f64 map square + sum", engine.explain(&Job::map_reduce(&f64_input, Op::Square, Reduce::Sum))),
+        ("f32 map square", shape(DType::F32, None)),
+        ("f32 map square + sum", shape(DType::F32, Some(Reduce::Sum))),
+        ("f64 map square + sum", shape(DType::F64, Some(Reduce::Sum))),
     ];
-    for (name, decision) in jobs {
-        writeln!(out, "  {name:<22} -> {decision}")?;
+    for (name, shape) in jobs {
+        writeln!(out, "  {name:<22} -> {}", engine.explain_shape(&shape))?;
     }
     Ok(())
 }

@@ -1,0 +1,163 @@
+//! The `swath` binary, run the way a user runs it.
+
+use std::io::Write;
+use std::process::{Command, Output};
+
+/// `swath` with `args`, isolated from the caller's routing policy and log level.
+fn swath(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_swath"));
+    command.args(args).env_remove("SWATH_DEVICE").env_remove("SWATH_LOG");
+    command
+}
+
+fn output(command: &mut Command) -> Output {
+    command.output().expect("the swath binary can be started")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// stderr without the `XDG_RUNTIME_DIR` complaints Mesa prints on machines without a session.
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .filter(|line| !line.contains("XDG_RUNTIME_DIR"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Runs `args` and checks that it succeeded, returning stdout.
+fn succeeds(args: &[&str]) -> String {
+    let result = output(&mut swath(args));
+    assert!(result.status.success(), "swath {args:?} failed: {:?}\n{}", result.status, stderr(&result));
+    stdout(&result)
+}
+
+/// Runs `args` and checks that it fails with `code`, no panic, and a stderr that mentions `hint`.
+fn rejects(command: &mut Command, code: i32, hint: &str) {
+    let result = output(command);
+    let errors = stderr(&result);
+    assert_eq!(result.status.code(), Some(code), "{command:?}: stderr {errors}");
+    assert!(!errors.contains("panicked"), "{command:?} panicked: {errors}");
+    assert!(errors.contains(hint), "{command:?}: stderr should mention {hint:?}, got: {errors}");
+}
+
+/// True if a GPU adapter exists. Without one the test is skipped (reported on stderr directly, since
+/// libtest captures `eprintln!`), unless `SWATH_REQUIRE_GPU=1` makes that a failure.
+fn gpu_available(test: &str) -> bool {
+    if !swath::adapters().is_empty() {
+        return true;
+    }
+    assert!(
+        std::env::var("SWATH_REQUIRE_GPU").as_deref() != Ok("1"),
+        "SWATH_REQUIRE_GPU=1 but wgpu found no GPU adapter (on Debian/Ubuntu: apt-get install mesa-vulkan-drivers)"
+    );
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: no GPU adapter");
+    false
+}
+
+#[test]
+fn square_prints_the_seed_example_exactly() {
+    assert_eq!(
+        succeeds(&["square", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"]),
+        "[1, 4, 9, 16, 25, 36, 49, 64, 81, 100]\n"
+    );
+}
+
+#[test]
+fn square_takes_decimals_and_negative_numbers() {
+    assert_eq!(succeeds(&["square", "1.5", "-2"]), "[2.25, 4]\n");
+}
+
+#[test]
+fn square_of_a_large_integer_does_not_wrap() {
+    assert_eq!(succeeds(&["square", "100000"]), "[10000000000]\n");
+}
+
+#[test]
+fn square_takes_the_device_option() {
+    assert_eq!(succeeds(&["square", "3", "--device", "cpu"]), "[9]\n");
+}
+
+#[test]
+fn run_on_the_cpu_reports_decision_device_and_result() {
+    let report = succeeds(&["run", "--op", "square", "--reduce", "sum", "--n", "1000", "--device", "cpu"]);
+    for expected in ["decision:   cpu: policy is cpu", "ran on:     cpu", "fallback:   none", "result:", "GB/s"] {
+        assert!(report.contains(expected), "no {expected:?} in:\n{report}");
+    }
+}
+
+#[test]
+fn run_gives_the_same_sum_on_any_thread_count() {
+    let result_line = |threads: &str| {
+        let args = ["run", "--reduce", "sum", "--n", "1e5", "--device", "cpu", "--threads", threads, "--repeat", "1"];
+        succeeds(&args).lines().find(|line| line.starts_with("result:")).map(str::to_owned)
+    };
+    let one = result_line("1");
+    assert!(one.is_some());
+    assert_eq!(one, result_line("2"));
+    assert_eq!(one, result_line("3"));
+}
+
+#[test]
+fn run_of_a_map_shows_its_first_values() {
+    let report = succeeds(&["run", "--op", "add:1", "--n", "3", "--dtype", "u32", "--device", "cpu"]);
+    assert!(report.contains("result:     3 values: ["), "{report}");
+}
+
+#[test]
+fn run_on_the_gpu_when_an_adapter_exists() {
+    if !gpu_available("run_on_the_gpu_when_an_adapter_exists") {
+        return;
+    }
+    let report = succeeds(&["run", "--n", "1000", "--device", "gpu", "--op", "square"]);
+    assert!(report.contains("ran on:     gpu"), "{report}");
+    assert!(report.contains("fallback:   none"), "{report}");
+}
+
+#[test]
+fn devices_reports_policy_and_threads() {
+    let report = succeeds(&["devices"]);
+    assert!(report.contains("policy: auto"), "{report}");
+    assert!(report.contains("cpu: "), "{report}");
+    assert!(report.contains("GPU adapters"), "{report}");
+}
+
+#[test]
+fn help_names_every_command() {
+    let help = succeeds(&["--help"]);
+    for command in ["square", "devices", "run"] {
+        assert!(help.contains(command), "{help}");
+    }
+}
+
+#[test]
+fn a_word_is_not_a_number() {
+    rejects(&mut swath(&["square", "abc"]), 2, "invalid value 'abc'");
+}
+
+#[test]
+fn an_unknown_op_lists_the_known_ones() {
+    rejects(&mut swath(&["run", "--op", "bogus"]), 2, "expected square, abs");
+}
+
+#[test]
+fn run_needs_an_op_or_a_reduction() {
+    rejects(&mut swath(&["run"]), 2, "--op <OP>|--reduce <REDUCE>");
+}
+
+#[test]
+fn an_unknown_dtype_lists_the_known_ones() {
+    rejects(&mut swath(&["run", "--op", "square", "--dtype", "f16"]), 2, "f32, f64, i32 or u32");
+}
+
+#[test]
+fn a_float_op_on_integers_is_a_swath_error() {
+    rejects(&mut swath(&["run", "--op", "sqrt", "--dtype", "i32", "--n", "10"]), 1, "sqrt is not defined for i32");
+}
+
+#[test]
+fn a_bad_swath_device_is_reported() {
+    rejects(swath(&["square", "1"]).env("SWATH_DEVICE", "bogus"), 1, "expected auto, cpu or gpu");
+}
