@@ -41,3 +41,8 @@ pub use gpu::{adapters, preferred_adapter, GpuInfo, GpuProfile, InjectedFault};
 pub use job::Job;
 pub use op::{Op, Reduce};
 pub use schedule::{Decision, Device, Policy, Reason};
+
+/// The README's Rust examples, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExamples;
