@@ -125,7 +125,7 @@ impl Context {
     pub fn open(timeout: Duration) -> Result<Context, String> {
         let adapter = pick(ranked_adapters(&instance()), |a| a.get_info().name)?;
         let info = GpuInfo::of(&adapter);
-        let features = adapter.features() & wgpu::Features::SHADER_F64;
+        let features = adapter.features() & (wgpu::Features::SHADER_F64 | wgpu::Features::TIMESTAMP_QUERY);
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("swath"),
             required_features: features,

@@ -3,7 +3,7 @@
 use super::kernel::Kernel;
 use super::profile::Stopwatch;
 use super::scratch::{params_bytes, read_back, Role, Scratch};
-use super::{binding, chunk_elements, dispatch, Context, Pipelines};
+use super::{binding, chunk_elements, Context, Dispatch, Pipelines};
 use crate::canonical::LANES;
 use crate::dtype::Element;
 use crate::error::GpuError;
@@ -32,16 +32,15 @@ pub(super) fn run<T: Element>(
         watch.uploaded(ctx)?;
 
         let mut encoder = ctx.device.create_command_encoder(&Default::default());
-        let groups = src.len().div_ceil(LANES);
-        dispatch(
-            ctx,
-            &mut encoder,
-            &pipeline,
-            (&params, 0),
-            binding(&upload, 0, bytes),
-            binding(&result, 0, bytes),
-            groups,
-        );
+        let dispatch = Dispatch {
+            pipeline: &pipeline,
+            params: &params,
+            slot: 0,
+            src: binding(&upload, 0, bytes),
+            dst: binding(&result, 0, bytes),
+            groups: src.len().div_ceil(LANES),
+        };
+        dispatch.encode(ctx, &mut encoder, watch.pass_writes(ctx));
         let mut encoder = watch.computed(ctx, encoder)?;
         encoder.copy_buffer_to_buffer(&result, 0, &readback, 0, bytes);
         let submission = ctx.queue.submit([encoder.finish()]);

@@ -163,39 +163,42 @@ fn grid(ctx: &Context, groups: usize) -> (u32, u32) {
     (groups.div_ceil(rows) as u32, rows as u32)
 }
 
-/// Encodes one dispatch of `pipeline` over `groups` workgroups, reading
-/// `src` and writing `dst`, with the parameters in slot `slot`.
-fn dispatch(
-    ctx: &Context,
-    encoder: &mut wgpu::CommandEncoder,
-    pipeline: &wgpu::ComputePipeline,
-    params: (&wgpu::Buffer, u64),
-    src: wgpu::BufferBinding<'_>,
-    dst: wgpu::BufferBinding<'_>,
+/// One kernel launch: which pipeline, on which buffers, over how many
+/// workgroups, with its parameters in slot `slot` of the `params` buffer.
+struct Dispatch<'a> {
+    pipeline: &'a wgpu::ComputePipeline,
+    params: &'a wgpu::Buffer,
+    slot: u64,
+    src: wgpu::BufferBinding<'a>,
+    dst: wgpu::BufferBinding<'a>,
     groups: usize,
-) {
-    let (params, slot) = params;
-    let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: None,
-        layout: &pipeline.get_bind_group_layout(0),
-        entries: &[
-            wgpu::BindGroupEntry {
-                binding: 0,
-                resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                    buffer: params,
-                    offset: slot * PARAM_SLOT,
-                    size: wgpu::BufferSize::new(PARAM_SLOT),
-                }),
-            },
-            wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::Buffer(src) },
-            wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::Buffer(dst) },
-        ],
-    });
-    let (x, y) = grid(ctx, groups);
-    let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
-    pass.set_pipeline(pipeline);
-    pass.set_bind_group(0, &bind_group, &[]);
-    pass.dispatch_workgroups(x, y, 1);
+}
+
+impl Dispatch<'_> {
+    /// Encodes the launch as one compute pass, writing the pass's
+    /// timestamps where profiling asks for them.
+    fn encode(
+        self,
+        ctx: &Context,
+        encoder: &mut wgpu::CommandEncoder,
+        timestamp_writes: Option<wgpu::ComputePassTimestampWrites<'_>>,
+    ) {
+        let params = binding(self.params, self.slot * PARAM_SLOT, PARAM_SLOT);
+        let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &self.pipeline.get_bind_group_layout(0),
+            entries: &[
+                wgpu::BindGroupEntry { binding: 0, resource: wgpu::BindingResource::Buffer(params) },
+                wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::Buffer(self.src) },
+                wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::Buffer(self.dst) },
+            ],
+        });
+        let (x, y) = grid(ctx, self.groups);
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes });
+        pass.set_pipeline(self.pipeline);
+        pass.set_bind_group(0, &bind_group, &[]);
+        pass.dispatch_workgroups(x, y, 1);
+    }
 }
 
 /// `bytes` of `buffer` from `offset`, as a binding.

@@ -8,7 +8,7 @@
 use super::kernel::Kernel;
 use super::profile::Stopwatch;
 use super::scratch::{params_bytes, read_back, Role, Scratch, PARAM_SLOT, PARAM_SLOTS};
-use super::{binding, chunk_elements, dispatch, Context, Pipelines};
+use super::{binding, chunk_elements, Context, Dispatch, Pipelines};
 use crate::canonical::{tiles, TILE};
 use crate::dtype::Element;
 use crate::error::GpuError;
@@ -60,15 +60,15 @@ pub(super) fn run<T: Element>(
         let mut encoder = ctx.device.create_command_encoder(&Default::default());
         let out_offset = (index * chunk / TILE) as u64 * size;
         let out_bytes = tiles(part.len()) as u64 * size;
-        dispatch(
-            ctx,
-            &mut encoder,
-            &first,
-            (&params, 0),
-            binding(&upload, 0, bytes),
-            binding(&src, out_offset, out_bytes),
-            tiles(part.len()),
-        );
+        let dispatch = Dispatch {
+            pipeline: &first,
+            params: &params,
+            slot: 0,
+            src: binding(&upload, 0, bytes),
+            dst: binding(&src, out_offset, out_bytes),
+            groups: tiles(part.len()),
+        };
+        dispatch.encode(ctx, &mut encoder, watch.pass_writes(ctx));
         if index + 1 < chunks {
             // The next chunk reuses the upload buffer: wait before writing it.
             let encoder = watch.computed(ctx, encoder)?;
@@ -83,15 +83,15 @@ pub(super) fn run<T: Element>(
             }
             ctx.queue.write_buffer(&params, slot * PARAM_SLOT, &params_bytes(a, b, identity, len as u32));
             let (in_bytes, out_bytes) = (len as u64 * size, tiles(len) as u64 * size);
-            dispatch(
-                ctx,
-                &mut encoder,
-                &rest,
-                (&params, slot),
-                binding(&src, 0, in_bytes),
-                binding(&dst, 0, out_bytes),
-                tiles(len),
-            );
+            let dispatch = Dispatch {
+                pipeline: &rest,
+                params: &params,
+                slot,
+                src: binding(&src, 0, in_bytes),
+                dst: binding(&dst, 0, out_bytes),
+                groups: tiles(len),
+            };
+            dispatch.encode(ctx, &mut encoder, watch.pass_writes(ctx));
             std::mem::swap(&mut src, &mut dst);
             len = tiles(len);
             slot += 1;
