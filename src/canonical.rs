@@ -24,9 +24,11 @@
 //! sum, product, min and max (a fused map may differ where the GPU compiler
 //! contracts a multiply and an add into one fused multiply-add).
 //!
-//! Accuracy: each lane adds at most [`ROWS`] values in sequence and the tree
-//! adds `log2(LANES)` levels, so the error grows with about
-//! `(ROWS + 8) * ceil(log_TILE(n))` roundings instead of `n`.
+//! Accuracy of sums: each lane adds at most [`ROWS`] values in sequence and
+//! the tree adds `log2(LANES)` levels, so a value passes through about
+//! `(ROWS + 8) * ceil(log_TILE(n))` roundings instead of up to `n`. (A
+//! product's relative error still grows with `n`: every factor contributes
+//! one rounding whatever the order.)
 
 /// Lanes of a tile: one GPU workgroup's threads.
 pub const LANES: usize = 256;

@@ -159,6 +159,13 @@ impl Context {
         (!self.healthy()).then(|| GpuError::DeviceLost(self.lost_reason.lock().map(|r| r.clone()).unwrap_or_default()))
     }
 
+    /// Polls the device once, so that a loss not yet reported (wgpu reports
+    /// it from a poll) runs the lost callback, then returns the loss if any.
+    pub fn check_lost(&self) -> Option<GpuError> {
+        let _ = self.device.poll(wgpu::PollType::Poll);
+        self.lost()
+    }
+
     /// Waits for `submission`, turning a timeout or a loss into a fault.
     pub fn wait(&self, submission: wgpu::SubmissionIndex) -> Result<(), GpuError> {
         let waited =
@@ -184,7 +191,9 @@ impl Context {
         let result = work();
         let validation = pollster::block_on(validation.pop());
         let oom = pollster::block_on(oom.pop());
-        if let Some(lost) = self.lost() {
+        // Any failure may be the first sign of a lost device: ask the device.
+        let failed = validation.is_some() || oom.is_some() || result.is_err();
+        if let Some(lost) = if failed { self.check_lost() } else { self.lost() } {
             return Err(lost);
         }
         if let Some(error) = oom {

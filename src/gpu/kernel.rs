@@ -53,9 +53,11 @@ impl Kernel {
 
 fn is_nan_expr(t: DType) -> &'static str {
     match t {
-        // Bit test, immune to any fast-math assumption of the driver.
+        // Bit tests: drivers may assume no NaNs exist and fold `x != x` to
+        // false. WGSL has no 64-bit integers, so f64 narrows to f32 first;
+        // the conversion keeps NaN a NaN and turns large values into inf.
         DType::F32 => "(bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u",
-        DType::F64 => "x != x",
+        DType::F64 => "(bitcast<u32>(f32(x)) & 0x7fffffffu) > 0x7f800000u",
         DType::I32 | DType::U32 => "false",
     }
 }

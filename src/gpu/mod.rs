@@ -129,7 +129,7 @@ impl Gpu {
             }
             InjectedFault::DeviceLost => {
                 self.ctx.device.destroy();
-                self.ctx.lost().map_or(Ok(()), Err)
+                self.ctx.check_lost().map_or(Ok(()), Err)
             }
             InjectedFault::OutOfMemory => Err(GpuError::OutOfMemory("injected".into())),
             InjectedFault::Timeout => Err(GpuError::Timeout(self.ctx.timeout)),
