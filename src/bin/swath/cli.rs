@@ -32,6 +32,9 @@ pub enum Command {
     Devices,
     /// Time a map, a reduction, or both fused, over generated data; report where it ran and how fast.
     Run(RunArgs),
+    /// Benchmark square, sum and sum of squares over sizes 2^10 to 2^26 against a plain loop, rayon and
+    /// the measured memory bandwidth, on swath's CPU and GPU paths.
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Debug, Args)]

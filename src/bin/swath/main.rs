@@ -1,5 +1,6 @@
 //! `swath`: run maps and reductions from the command line, and see where and why they run.
 
+mod bench;
 mod cli;
 mod devices;
 mod engine;
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
         Command::Square(args) => square::run(args, cli.device, &mut out),
         Command::Devices => devices::run(cli.device, &mut out),
         Command::Run(args) => run::run(args, cli.device, &mut out),
+        Command::Bench(args) => bench::run(args, cli.device, &mut out),
     };
     match result.and_then(|()| std::io::Write::flush(&mut out).map_err(Into::into)) {
         Ok(()) => ExitCode::SUCCESS,

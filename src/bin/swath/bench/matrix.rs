@@ -1,0 +1,131 @@
+//! What `swath bench` measures: each op, at each size, by each contender.
+
+use clap::ValueEnum;
+
+/// An operation the bench measures, over f32.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchOp {
+    /// `x * x` written into a reused output buffer: a map.
+    Square,
+    /// The sum: a reduction.
+    Sum,
+    /// `x * x` fused into the sum: one pass, no intermediate array.
+    Sumsq,
+}
+
+/// The memory bandwidth that bounds an op.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// Read and write, as a map does: the parallel copy probe.
+    Copy,
+    /// Read only, as a reduction does: the parallel read probe.
+    Read,
+}
+
+impl BenchOp {
+    /// The name used in the table, the JSON and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            BenchOp::Square => "square",
+            BenchOp::Sum => "sum",
+            BenchOp::Sumsq => "sumsq",
+        }
+    }
+
+    /// Bytes one run moves over `n` f32: a map reads and writes every element, a reduction reads each
+    /// once (its one-value result is not worth counting).
+    pub fn bytes(self, n: usize) -> u64 {
+        let input = n as u64 * std::mem::size_of::<f32>() as u64;
+        match self {
+            BenchOp::Square => 2 * input,
+            BenchOp::Sum | BenchOp::Sumsq => input,
+        }
+    }
+
+    pub fn bound(self) -> Bound {
+        match self {
+            BenchOp::Square => Bound::Copy,
+            BenchOp::Sum | BenchOp::Sumsq => Bound::Read,
+        }
+    }
+}
+
+impl Bound {
+    pub fn name(self) -> &'static str {
+        match self {
+            Bound::Copy => "copy",
+            Bound::Read => "read",
+        }
+    }
+}
+
+/// Who runs an op: two baselines, then swath's two paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contender {
+    /// A sequential loop, as anyone would write it without a library.
+    PlainLoop,
+    /// The obvious rayon one-liner; the reference of the speed-up column.
+    Rayon,
+    /// swath's CPU path.
+    SwathCpu,
+    /// swath's GPU path.
+    SwathGpu,
+}
+
+impl Contender {
+    /// The name used in the table's device column, the JSON and the chart's legend.
+    pub fn name(self) -> &'static str {
+        match self {
+            Contender::PlainLoop => "plain_loop",
+            Contender::Rayon => "rayon",
+            Contender::SwathCpu => "swath_cpu",
+            Contender::SwathGpu => "swath_gpu",
+        }
+    }
+}
+
+/// Every cell to measure: sizes (as exponents of two) by ops by contenders.
+#[derive(Debug, Clone)]
+pub struct Matrix {
+    pub exponents: Vec<u32>,
+    pub ops: Vec<BenchOp>,
+    pub contenders: Vec<Contender>,
+}
+
+impl Matrix {
+    /// Cells in the matrix, for the progress bar.
+    pub fn cells(&self) -> u64 {
+        (self.exponents.len() * self.ops.len() * self.contenders.len()) as u64
+    }
+
+    /// The largest size measured, in elements.
+    pub fn largest(&self) -> usize {
+        self.exponents.iter().max().map_or(0, |&exponent| 1 << exponent)
+    }
+}
+
+/// `2^20` for 1048576: sizes are powers of two, and read best as such.
+pub fn size_name(n: usize) -> String {
+    if n.is_power_of_two() {
+        format!("2^{}", n.trailing_zeros())
+    } else {
+        n.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_count_both_directions() {
+        assert_eq!(BenchOp::Square.bytes(1000), 8000);
+        assert_eq!(BenchOp::Sum.bytes(1000), 4000);
+        assert_eq!(BenchOp::Sumsq.bytes(1000), 4000);
+        assert_eq!(BenchOp::Square.bound(), Bound::Copy);
+        assert_eq!(BenchOp::Sumsq.bound(), Bound::Read);
+        assert_eq!(size_name(1 << 20), "2^20");
+        assert_eq!(size_name(1), "2^0");
+        assert_eq!(size_name(1000), "1000");
+    }
+}

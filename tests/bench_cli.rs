@@ -1,0 +1,208 @@
+//! `swath bench`, run the way a user runs it, on sizes small enough to take a second or two.
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const OPS: [&str; 3] = ["square", "sum", "sumsq"];
+const CPU_DEVICES: [&str; 3] = ["plain_loop", "rayon", "swath_cpu"];
+
+/// `swath bench` with `args`, isolated from the caller's routing policy, log level and size settings.
+fn bench(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_swath"));
+    command.arg("bench").args(args);
+    command.env_remove("SWATH_DEVICE").env_remove("SWATH_LOG").env_remove("SWATH_BENCH_LARGE");
+    command
+}
+
+fn run(args: &[&str]) -> Output {
+    bench(args).output().expect("the swath binary can be started")
+}
+
+/// Runs `args`, checks that it succeeded, and returns stdout.
+fn succeeds(args: &[&str]) -> String {
+    let output = run(args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "swath bench {args:?} failed: {:?}\n{stderr}", output.status);
+    assert!(!stderr.contains("panicked"), "swath bench {args:?} panicked: {stderr}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Runs `args` and checks that it fails with `code`, without a panic, saying something about `hint`.
+fn fails(args: &[&str], code: i32, hint: &str) {
+    let output = run(args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(code), "swath bench {args:?}: stderr {stderr}");
+    assert!(!stderr.contains("panicked"), "swath bench {args:?} panicked: {stderr}");
+    assert!(stderr.contains(hint), "swath bench {args:?}: stderr should mention {hint:?}, got: {stderr}");
+}
+
+/// A path in the temporary directory that no other test, nor another run of this one, uses.
+fn temp_path(name: &str) -> PathBuf {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_nanos());
+    std::env::temp_dir().join(format!("swath-bench-{}-{nanos}-{name}", std::process::id()))
+}
+
+/// The table's rows as (op, n, device): the lines under the header that names the device column, up to
+/// the first line that is not a row (the blank line before the GPU phases, or a footnote).
+fn table_rows(stdout: &str) -> Vec<(String, String, String)> {
+    stdout
+        .lines()
+        .skip_while(|line| !(line.starts_with("op ") && line.contains("device")))
+        .skip(1)
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .take_while(|words| words.len() >= 3 && OPS.contains(&words[0]) && words[1].starts_with("2^"))
+        .map(|words| (words[0].to_string(), words[1].to_string(), words[2].to_string()))
+        .collect()
+}
+
+/// Every (op, n, device) for `sizes` and `devices`.
+fn expected_rows(sizes: &[&str], devices: &[&str]) -> BTreeSet<(String, String, String)> {
+    let mut expected = BTreeSet::new();
+    for op in OPS {
+        for size in sizes {
+            for device in devices {
+                expected.insert((op.to_string(), size.to_string(), device.to_string()));
+            }
+        }
+    }
+    expected
+}
+
+/// True if a GPU engine opens. Without one the test is skipped (reported on stderr directly, since
+/// libtest captures `eprintln!`), unless `SWATH_REQUIRE_GPU=1` makes that a failure.
+fn gpu_available(test: &str) -> bool {
+    let opened = swath::Engine::builder().policy(swath::Policy::Gpu).build();
+    let Err(error) = opened else { return true };
+    assert!(std::env::var("SWATH_REQUIRE_GPU").as_deref() != Ok("1"), "SWATH_REQUIRE_GPU=1 but no GPU opens: {error}");
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: no GPU adapter");
+    false
+}
+
+fn keys(value: &Value) -> BTreeSet<&str> {
+    value.as_object().map(|object| object.keys().map(String::as_str).collect()).unwrap_or_default()
+}
+
+fn read_json(path: &PathBuf) -> Value {
+    let text = std::fs::read_to_string(path).expect("--json wrote its file");
+    let _ = std::fs::remove_file(path);
+    serde_json::from_str(&text).unwrap_or_else(|error| panic!("--json wrote invalid JSON ({error}): {text}"))
+}
+
+#[test]
+fn the_table_has_a_row_per_op_size_and_device() {
+    let stdout = succeeds(&["--sizes", "10,12", "--repeat", "3", "--devices", "cpu"]);
+    let rows = table_rows(&stdout);
+    let unique: BTreeSet<_> = rows.iter().cloned().collect();
+    assert_eq!(unique.len(), rows.len(), "a row appears twice:\n{stdout}");
+    assert_eq!(unique, expected_rows(&["2^10", "2^12"], &CPU_DEVICES), "{stdout}");
+    for header in ["swath ", "cpu:", "adapter:", "bandwidth:", "vs rayon"] {
+        assert!(stdout.contains(header), "no {header:?} in:\n{stdout}");
+    }
+}
+
+#[test]
+fn json_has_the_documented_keys() {
+    let path = temp_path("results.json");
+    let json = path.to_str().expect("temporary paths are UTF-8");
+    succeeds(&["--sizes", "10,12", "--repeat", "3", "--devices", "cpu", "--json", json]);
+    let document = read_json(&path);
+    for key in ["swath_version", "cpu", "threads", "adapter", "bandwidth", "results"] {
+        assert!(keys(&document).contains(key), "no {key:?} in {document}");
+    }
+    assert_eq!(document["swath_version"], env!("CARGO_PKG_VERSION"));
+    assert!(document["threads"].as_u64().is_some_and(|threads| threads >= 1));
+    assert!(document["adapter"].is_null(), "--devices cpu measures no adapter: {document}");
+    assert!(document["bandwidth"]["copy_gbps"].as_f64().is_some_and(|gbps| gbps > 0.0), "{document}");
+    assert!(document["bandwidth"]["read_gbps"].as_f64().is_some_and(|gbps| gbps > 0.0), "{document}");
+    let results = document["results"].as_array().expect("results is an array");
+    assert_eq!(results.len(), OPS.len() * 2 * CPU_DEVICES.len(), "{document}");
+    let documented = [
+        "op",
+        "n",
+        "device",
+        "median_s",
+        "min_s",
+        "max_s",
+        "gbps",
+        "fraction_of_bandwidth",
+        "speedup_over_rayon",
+        "gpu_profile",
+    ];
+    for result in results {
+        for key in documented {
+            assert!(keys(result).contains(key), "no {key:?} in {result}");
+        }
+        let (min, median, max) = (result["min_s"].as_f64(), result["median_s"].as_f64(), result["max_s"].as_f64());
+        assert!(min <= median && median <= max && min.is_some_and(|s| s > 0.0), "{result}");
+        assert!(result["gpu_profile"].is_null(), "{result}");
+        if result["device"] == "rayon" {
+            assert_eq!(result["speedup_over_rayon"], 1.0, "{result}");
+        }
+    }
+}
+
+#[test]
+fn plot_writes_an_svg_chart() {
+    let path = temp_path("chart.svg");
+    let plot = path.to_str().expect("temporary paths are UTF-8");
+    succeeds(&["--sizes", "10", "--repeat", "3", "--devices", "cpu", "--ops", "sum", "--plot", plot]);
+    let svg = std::fs::read_to_string(&path).expect("--plot wrote its file");
+    let _ = std::fs::remove_file(&path);
+    assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "not an SVG: {}", &svg[..svg.len().min(200)]);
+    assert!(svg.contains("GB/s") && svg.contains("swath_cpu"), "the chart has no axis title or legend");
+}
+
+#[test]
+fn bad_sizes_fail_cleanly() {
+    fails(&["--sizes", "40"], 2, "too large");
+    fails(&["--sizes", "x"], 2, "--sizes");
+    fails(&["--sizes", "12..10"], 2, "empty");
+    fails(&["--sizes", "10..20:0"], 2, "step");
+}
+
+#[test]
+fn an_unwritable_file_fails_before_measuring() {
+    let missing = temp_path("missing-directory").join("results.json");
+    let json = missing.to_str().expect("temporary paths are UTF-8");
+    fails(&["--sizes", "10", "--devices", "cpu", "--json", json], 1, "cannot write");
+    fails(&["--sizes", "10", "--devices", "cpu", "--plot", json], 1, "cannot write");
+}
+
+#[test]
+fn the_device_option_points_to_devices() {
+    fails(&["--device", "cpu", "--sizes", "10"], 1, "--devices");
+}
+
+#[test]
+fn gpu_rows_come_with_their_phases() {
+    if !gpu_available("gpu_rows_come_with_their_phases") {
+        return;
+    }
+    let path = temp_path("gpu.json");
+    let json = path.to_str().expect("temporary paths are UTF-8");
+    let stdout = succeeds(&["--sizes", "10,12", "--repeat", "3", "--devices", "cpu,gpu", "--json", json]);
+    // On a software adapter the device is marked `swath_gpu(sw)`.
+    let rows: BTreeSet<_> = table_rows(&stdout)
+        .into_iter()
+        .map(|(op, n, device)| (op, n, device.trim_end_matches("(sw)").to_string()))
+        .collect();
+    let devices = ["plain_loop", "rayon", "swath_cpu", "swath_gpu"];
+    assert_eq!(rows, expected_rows(&["2^10", "2^12"], &devices), "{stdout}");
+    assert!(stdout.contains("crossover"), "{stdout}");
+    let document = read_json(&path);
+    let adapter = &document["adapter"];
+    assert_eq!(keys(adapter), BTreeSet::from(["name", "driver", "software"]), "{document}");
+    let results = document["results"].as_array().expect("results is an array");
+    let gpu_results: Vec<&Value> = results.iter().filter(|result| result["device"] == "swath_gpu").collect();
+    assert_eq!(gpu_results.len(), OPS.len() * 2, "{document}");
+    for result in gpu_results {
+        let profile = &result["gpu_profile"];
+        for phase in ["upload_s", "kernel_s", "readback_s"] {
+            assert!(profile[phase].as_f64().is_some_and(|seconds| seconds >= 0.0), "no {phase} in {result}");
+        }
+    }
+}
