@@ -248,6 +248,17 @@ impl Reduce {
         }
     }
 
+    /// The value every lane starts from: 0, 1, the largest value (min) or
+    /// the smallest (max). The same on every path.
+    pub(crate) fn identity<T: crate::Element>(self) -> T {
+        match self {
+            Reduce::Sum => T::ZERO,
+            Reduce::Product => T::ONE,
+            Reduce::Min => T::HIGHEST,
+            Reduce::Max => T::LOWEST,
+        }
+    }
+
     /// True if the reduction of an empty array is defined (sum and product).
     pub fn has_identity(&self) -> bool {
         matches!(self, Reduce::Sum | Reduce::Product)

@@ -41,10 +41,11 @@ pub(crate) fn with_map<T: Element, V: MapVisitor<T>>(op: Option<Op>, v: V) -> V:
 
 /// Calls `v` with the identity and combining closure of `reduce`.
 pub(crate) fn with_reduce<T: Element, V: ReduceVisitor<T>>(reduce: Reduce, v: V) -> V::Out {
+    let identity = reduce.identity::<T>();
     match reduce {
-        Reduce::Sum => v.visit(T::ZERO, |a: T, b: T| a.add(b)),
-        Reduce::Product => v.visit(T::ONE, |a: T, b: T| a.mul(b)),
-        Reduce::Min => v.visit(T::HIGHEST, |a: T, b: T| a.min_nan(b)),
-        Reduce::Max => v.visit(T::LOWEST, |a: T, b: T| a.max_nan(b)),
+        Reduce::Sum => v.visit(identity, |a: T, b: T| a.add(b)),
+        Reduce::Product => v.visit(identity, |a: T, b: T| a.mul(b)),
+        Reduce::Min => v.visit(identity, |a: T, b: T| a.min_nan(b)),
+        Reduce::Max => v.visit(identity, |a: T, b: T| a.max_nan(b)),
     }
 }

@@ -27,7 +27,7 @@ pub(super) fn run<T: Element>(
     reduce: Reduce,
     watch: &mut Stopwatch,
 ) -> Result<T, GpuError> {
-    let identity = identity::<T>(reduce);
+    let identity = reduce.identity::<T>();
     if input.is_empty() {
         return Ok(identity);
     }
@@ -150,14 +150,5 @@ impl<T: Element> Levels<'_, T> {
             slot += 1;
         }
         Ok(())
-    }
-}
-
-fn identity<T: Element>(reduce: Reduce) -> T {
-    match reduce {
-        Reduce::Sum => T::ZERO,
-        Reduce::Product => T::ONE,
-        Reduce::Min => T::HIGHEST,
-        Reduce::Max => T::LOWEST,
     }
 }
