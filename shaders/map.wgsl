@@ -1,4 +1,4 @@
-// Element-wise map: dst[i] = apply(src[i]) for every i < params.n.
+// Element-wise map: dst[i] = apply(i) for every i < params.n.
 
 @compute @workgroup_size(LANES)
 fn main(
@@ -8,6 +8,6 @@ fn main(
 ) {
     let i = flat_workgroup(wid, groups) * LANES + lid;
     if i < params.n {
-        dst[i] = apply(src[i]);
+        dst[i] = apply(i);
     }
 }

@@ -1,8 +1,9 @@
 // One level of the canonical reduction (see swath::canonical): workgroup
-// `t` folds tile `t` of `src` (LANES * ROWS elements, the last one short)
-// into dst[t].
+// `t` folds the values apply(i) of tile `t` (LANES * ROWS elements, the last
+// one short) into dst[t]. At level one `apply` evaluates the expression over
+// the inputs; at later levels it reads the previous level's partials.
 
-var<workgroup> lanes: array<T, LANES>;
+var<workgroup> lanes: array<U, LANES>;
 
 @compute @workgroup_size(LANES)
 fn main(
@@ -23,7 +24,7 @@ fn main(
     for (var row = 0u; row < ROWS; row++) {
         let i = first + row * LANES;
         if i < params.n {
-            acc = combine(acc, apply(src[i]));
+            acc = combine(acc, apply(i));
         }
     }
     lanes[lid] = acc;

@@ -21,7 +21,7 @@
 //! Because lanes start at the identity, a sum of only `-0.0` values is
 //! `+0.0`. GPUs that flush subnormals to zero may differ from the CPU on
 //! inputs with subnormal values; everything else agrees bit for bit for
-//! sum, product, min and max (a fused map may differ where the GPU compiler
+//! sum, product, min and max (a fused f64 map may differ where the GPU compiler
 //! contracts a multiply and an add into one fused multiply-add).
 //!
 //! Accuracy of sums: each lane adds at most [`ROWS`] values in sequence and

@@ -67,12 +67,38 @@ pub enum Error {
         /// What would have been accepted.
         expected: String,
     },
+    /// An expression's text is malformed; `line` and `column` count from 1
+    /// and point at the first character that could not be read.
+    #[error("syntax error at line {line}, column {column}: {message}")]
+    Syntax {
+        /// Line of the error, from 1.
+        line: usize,
+        /// Column of the error in characters, from 1.
+        column: usize,
+        /// What was expected there.
+        message: String,
+    },
+    /// An expression is well formed but cannot be computed as asked: an
+    /// unknown input, mismatched types, a function the type lacks.
+    #[error("invalid expression: {0}")]
+    Expr(String),
+    /// Zipped inputs differ in length.
+    #[error("inputs differ in length: {}", describe_lengths(.lengths))]
+    InputLengths {
+        /// Each input's name and length, in the order given.
+        lengths: Vec<(String, usize)>,
+    },
     /// The CPU thread pool could not be built.
     #[error("cannot build the CPU thread pool: {0}")]
     ThreadPool(String),
     /// A GPU fault that could not be recovered on the CPU.
     #[error(transparent)]
     Gpu(#[from] GpuError),
+}
+
+fn describe_lengths(lengths: &[(String, usize)]) -> String {
+    let each: Vec<String> = lengths.iter().map(|(name, len)| format!("{name} has {len}")).collect();
+    each.join(", ")
 }
 
 /// A fault met while running a job on the GPU.

@@ -26,10 +26,14 @@
 
 pub mod canonical;
 mod cpu;
+#[cfg(feature = "mpi")]
+pub mod distributed;
 mod dtype;
 mod engine;
 mod error;
+pub mod expr;
 mod gpu;
+mod inputs;
 mod job;
 pub mod op;
 pub mod schedule;
@@ -38,6 +42,7 @@ pub use dtype::{DType, Element};
 pub use engine::{Engine, EngineBuilder, Outcome, Output, DEFAULT_GPU_TIMEOUT};
 pub use error::{Error, GpuError, Result};
 pub use gpu::{adapters, preferred_adapter, GpuInfo, GpuProfile, InjectedFault};
+pub use inputs::Inputs;
 pub use job::Job;
 pub use op::{Op, Reduce};
 pub use schedule::{Decision, Device, Policy, Reason};

@@ -63,24 +63,6 @@ pub enum Op {
     },
 }
 
-/// The shape of an [`Op`] without its scalars: what a compiled kernel depends on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum OpKind {
-    Square,
-    Abs,
-    Neg,
-    Sqrt,
-    Exp,
-    Log,
-    Sin,
-    Cos,
-    Add,
-    Mul,
-    Min,
-    Max,
-    Clamp,
-}
-
 impl Op {
     /// Every op with example scalars, for tests and benchmarks.
     pub const ALL: [Op; 13] = [
@@ -129,21 +111,28 @@ impl Op {
         !matches!(self, Op::Sqrt | Op::Exp | Op::Log | Op::Sin | Op::Cos)
     }
 
-    pub(crate) fn kind(&self) -> OpKind {
-        match self {
-            Op::Square => OpKind::Square,
-            Op::Abs => OpKind::Abs,
-            Op::Neg => OpKind::Neg,
-            Op::Sqrt => OpKind::Sqrt,
-            Op::Exp => OpKind::Exp,
-            Op::Log => OpKind::Log,
-            Op::Sin => OpKind::Sin,
-            Op::Cos => OpKind::Cos,
-            Op::Add(_) => OpKind::Add,
-            Op::Mul(_) => OpKind::Mul,
-            Op::Min(_) => OpKind::Min,
-            Op::Max(_) => OpKind::Max,
-            Op::Clamp { .. } => OpKind::Clamp,
+    /// This op applied to `x`, as an expression: the same values on both
+    /// paths as the op itself.
+    ///
+    /// ```
+    /// use swath::{expr::var, Op};
+    /// assert_eq!(Op::Clamp { lo: 0.0, hi: 1.0 }.to_expr(var("x")).to_string(), "min(max(x, 0), 1)");
+    /// ```
+    pub fn to_expr(&self, x: crate::expr::Expr) -> crate::expr::Expr {
+        match *self {
+            Op::Square => x.sq(),
+            Op::Abs => x.abs(),
+            Op::Neg => -x,
+            Op::Sqrt => x.sqrt(),
+            Op::Exp => x.exp(),
+            Op::Log => x.log(),
+            Op::Sin => x.sin(),
+            Op::Cos => x.cos(),
+            Op::Add(s) => x + s,
+            Op::Mul(s) => x * s,
+            Op::Min(s) => x.min(s),
+            Op::Max(s) => x.max(s),
+            Op::Clamp { lo, hi } => x.clamp(lo, hi),
         }
     }
 

@@ -144,7 +144,7 @@ fn an_unknown_op_lists_the_known_ones() {
 
 #[test]
 fn run_needs_an_op_or_a_reduction() {
-    rejects(&mut swath(&["run"]), 2, "--op <OP>|--reduce <REDUCE>");
+    rejects(&mut swath(&["run"]), 2, "--op <OP>|--expr <EXPR>|--reduce <REDUCE>");
 }
 
 #[test]
@@ -160,4 +160,29 @@ fn a_float_op_on_integers_is_a_swath_error() {
 #[test]
 fn a_bad_swath_device_is_reported() {
     rejects(swath(&["square", "1"]).env("SWATH_DEVICE", "bogus"), 1, "expected auto, cpu or gpu");
+}
+
+#[test]
+fn run_evaluates_an_expression_fused_into_a_sum_on_both_paths() {
+    let args = ["run", "--expr", "x*x + 1", "--reduce", "sum", "--n", "100000", "--repeat", "1"];
+    let on_cpu = succeeds(&[&args[..], &["--device", "cpu"]].concat());
+    assert!(on_cpu.contains("map `x * x + 1` fused into reduce sum"), "{on_cpu}");
+    assert!(on_cpu.contains("ran on:     cpu"), "{on_cpu}");
+    let result = |report: &str| report.lines().find(|l| l.starts_with("result:")).map(str::to_string);
+    if gpu_available("run_evaluates_an_expression_fused_into_a_sum_on_both_paths") {
+        let on_gpu = succeeds(&[&args[..], &["--device", "gpu"]].concat());
+        assert!(on_gpu.contains("ran on:     gpu"), "{on_gpu}");
+        assert_eq!(result(&on_gpu), result(&on_cpu), "the same sum on both paths");
+    }
+    let zipped = succeeds(&["run", "--expr", "select(a > b, a - b, 0) * c", "--n", "1000", "--device", "cpu"]);
+    for name in ["input a:", "input b:", "input c:"] {
+        assert!(zipped.contains(name), "{zipped}");
+    }
+}
+
+#[test]
+fn run_rejects_a_malformed_or_ill_typed_expression_before_generating_data() {
+    rejects(&mut swath(&["run", "--expr", "x * (1 +", "--n", "1e12"]), 2, "line 1, column 9");
+    rejects(&mut swath(&["run", "--expr", "sqrt(x)", "--dtype", "i32", "--n", "1e12"]), 1, "floats only");
+    rejects(&mut swath(&["run", "--expr", "x", "--op", "square"]), 2, "cannot be used with");
 }

@@ -11,7 +11,7 @@ fn model() -> CostModel {
 }
 
 /// A healthy discrete GPU with f64 support.
-const REAL_GPU: GpuTraits = GpuTraits { software: false, shader_f64: true, healthy: true };
+const REAL_GPU: GpuTraits = GpuTraits { software: false, shader_f64: true, healthy: true, max_inputs: 7 };
 
 /// A software adapter (lavapipe, WARP), otherwise healthy and capable.
 const SOFTWARE_GPU: GpuTraits = GpuTraits { software: true, ..REAL_GPU };
@@ -26,16 +26,16 @@ const NO_F64_GPU: GpuTraits = GpuTraits { shader_f64: false, ..REAL_GPU };
 const LARGE: usize = 1 << 26;
 
 fn map(dtype: DType, len: usize, op: Op) -> Shape {
-    Shape { dtype, len, map: Some(op), reduce: None }
+    Shape { dtype, len, map: Some(op), reduce: None, expr: None }
 }
 
 fn reduction(dtype: DType, len: usize, reduce: Reduce) -> Shape {
-    Shape { dtype, len, map: None, reduce: Some(reduce) }
+    Shape { dtype, len, map: None, reduce: Some(reduce), expr: None }
 }
 
 /// A map, a reduction and a fused job of `dtype` and `len`.
 fn shapes(dtype: DType, len: usize) -> [Shape; 3] {
-    let fused = Shape { dtype, len, map: Some(Op::Square), reduce: Some(Reduce::Sum) };
+    let fused = Shape { dtype, len, map: Some(Op::Square), reduce: Some(Reduce::Sum), expr: None };
     [map(dtype, len, Op::Square), reduction(dtype, len, Reduce::Max), fused]
 }
 

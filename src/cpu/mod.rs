@@ -9,7 +9,7 @@ mod map;
 mod reduce;
 
 pub(crate) use map::map_into;
-pub(crate) use reduce::map_reduce;
+pub(crate) use reduce::{finish, map_reduce, tile_partial};
 
 /// Inputs shorter than this run serially on the calling thread.
 pub const SERIAL_BELOW: usize = 1 << 15;

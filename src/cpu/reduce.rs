@@ -47,6 +47,50 @@ impl<T: Element, F: Fn(T) -> T + Copy + Send + Sync> ReduceVisitor<T> for Levels
     }
 }
 
+/// The canonical partial of one tile (at most [`TILE`] elements): what the
+/// first level of [`map_reduce`] computes for it, so an evaluator that
+/// produces values a tile at a time can fold them while they are in cache.
+pub(crate) fn tile_partial<T: Element>(tile: &[T], reduce: Reduce) -> T {
+    with_reduce(reduce, TilePartial { tile })
+}
+
+struct TilePartial<'a, T> {
+    tile: &'a [T],
+}
+
+impl<T: Element> ReduceVisitor<T> for TilePartial<'_, T> {
+    type Out = T;
+
+    fn visit<C: Fn(T, T) -> T + Copy + Send + Sync>(self, identity: T, combine: C) -> T {
+        let mut partial = [identity];
+        wide::fold_tiles(self.tile, &mut partial, identity, |x| x, combine);
+        partial[0]
+    }
+}
+
+/// The levels above the first, as [`map_reduce`] runs them: the result
+/// from one partial per tile. A single partial is the result as it is;
+/// none gives the identity.
+pub(crate) fn finish<T: Element>(partials: Vec<T>, reduce: Reduce) -> T {
+    with_reduce(reduce, Finish { partials })
+}
+
+struct Finish<T> {
+    partials: Vec<T>,
+}
+
+impl<T: Element> ReduceVisitor<T> for Finish<T> {
+    type Out = T;
+
+    fn visit<C: Fn(T, T) -> T + Copy + Send + Sync>(self, identity: T, combine: C) -> T {
+        let mut partials = self.partials;
+        while partials.len() > 1 {
+            partials = level(&partials, identity, |x| x, combine);
+        }
+        partials.first().copied().unwrap_or(identity)
+    }
+}
+
 /// One level: the partial of every tile of `input`.
 fn level<T, F, C>(input: &[T], identity: T, map: F, combine: C) -> Vec<T>
 where

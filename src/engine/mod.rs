@@ -2,6 +2,7 @@
 //! each job, and reruns a failed GPU job on the CPU.
 
 mod builder;
+mod expr;
 mod outcome;
 
 pub use builder::{EngineBuilder, DEFAULT_GPU_TIMEOUT};
@@ -10,8 +11,10 @@ pub use outcome::{Outcome, Output};
 use crate::cpu;
 use crate::dtype::Element;
 use crate::error::{Error, GpuError, Result};
+use crate::expr::program::Program;
 use crate::gpu::{Gpu, GpuInfo, GpuProfile, InjectedFault, Stopwatch};
-use crate::job::Job;
+use crate::inputs::Column;
+use crate::job::{Job, Source};
 use crate::op::{Op, Reduce};
 use crate::schedule::{route, CostModel, Decision, Device, Policy, Shape, SMALL_JOB};
 use std::time::Instant;
@@ -91,7 +94,9 @@ impl Engine {
         &self.gpu_absent
     }
 
-    /// Where `job` would run, and why; runs nothing.
+    /// Where `job` would run, and why; runs nothing. (A job that cannot
+    /// run at all, such as an expression naming a missing input, is
+    /// explained as if it could; running it gives the error.)
     pub fn explain<T: Element>(&self, job: &Job<'_, T>) -> Decision {
         self.explain_shape(&self.shape(job))
     }
@@ -100,7 +105,7 @@ impl Engine {
     ///
     /// ```
     /// use swath::{schedule::Shape, DType, Engine, Op};
-    /// let shape = Shape { dtype: DType::F32, len: 1 << 26, map: Some(Op::Square), reduce: None };
+    /// let shape = Shape { dtype: DType::F32, len: 1 << 26, map: Some(Op::Square), reduce: None, expr: None };
     /// println!("{}", Engine::cpu().explain_shape(&shape));
     /// ```
     pub fn explain_shape(&self, shape: &Shape) -> Decision {
@@ -110,17 +115,28 @@ impl Engine {
     /// Runs `job` and reports where it ran.
     pub fn run<T: Element>(&self, job: &Job<'_, T>) -> Result<Outcome<Output<T>>> {
         let start = Instant::now();
-        let (value, decision, device, fallback) = match (job.map, job.reduce) {
-            (Some(op), None) => {
-                let mut out = vec![T::default(); job.len()];
-                let (decision, device, fallback) = self.execute_map(job.input, &mut out, op)?;
+        let (value, decision, device, fallback) = match (&job.source, job.reduce) {
+            (Source::Op { input, map: Some(op) }, None) => {
+                let mut out = vec![T::default(); input.len()];
+                let (decision, device, fallback) = self.execute_map(input, &mut out, *op)?;
                 (Output::Array(out), decision, device, fallback)
             }
-            (map, Some(reduce)) => {
-                let (x, decision, device, fallback) = self.execute_reduce(job.input, map, reduce)?;
+            (Source::Op { input, map }, Some(reduce)) => {
+                let (x, decision, device, fallback) = self.execute_reduce(input, *map, reduce)?;
                 (Output::Scalar(x), decision, device, fallback)
             }
-            (None, None) => unreachable!("Job constructors always set a map or a reduction"),
+            (Source::Op { map: None, .. }, None) => unreachable!("Job constructors always set a map or a reduction"),
+            (Source::Expr { inputs, expr, .. }, None) => {
+                let job = self.prepare::<T>(expr, inputs)?;
+                let mut out = vec![T::default(); job.len];
+                let (decision, device, fallback) = self.execute_expr_map(&job, &mut out)?;
+                (Output::Array(out), decision, device, fallback)
+            }
+            (Source::Expr { inputs, expr, .. }, Some(reduce)) => {
+                let job = self.prepare::<T>(expr, inputs)?;
+                let (x, decision, device, fallback) = self.execute_expr_reduce(&job, reduce)?;
+                (Output::Scalar(x), decision, device, fallback)
+            }
         };
         Ok(Outcome { value, decision, device, fallback, elapsed: start.elapsed() })
     }
@@ -185,14 +201,15 @@ impl Engine {
         if input.len() != out.len() {
             return Err(Error::LengthMismatch { input: input.len(), output: out.len() });
         }
-        let job = Job::map(input, op);
-        job.check()?;
-        let decision = self.explain(&job);
+        op.check(T::DTYPE)?;
+        let decision = self.explain(&Job::map(input, op));
         let fallback = match (decision.device, &self.gpu) {
-            (Device::Gpu, Some(gpu)) => match gpu.map(input, out, op, &mut Stopwatch::off()) {
-                Ok(()) => return Ok((decision, Device::Gpu, None)),
-                Err(fault) => Some(self.note_fault(fault)),
-            },
+            (Device::Gpu, Some(gpu)) => {
+                match gpu.map(&Program::of_op(Some(op), T::DTYPE)?, &[Column::of(input)], out, &mut Stopwatch::off()) {
+                    Ok(()) => return Ok((decision, Device::Gpu, None)),
+                    Err(fault) => Some(self.note_fault(fault)),
+                }
+            }
             _ => None,
         };
         self.on_pool(|| cpu::map_into(input, out, op));
@@ -205,14 +222,15 @@ impl Engine {
         map: Option<Op>,
         reduce: Reduce,
     ) -> Result<(T, Decision, Device, Option<GpuError>)> {
-        let job = Job { input, map, reduce: Some(reduce) };
-        job.check()?;
+        if let Some(op) = map {
+            op.check(T::DTYPE)?;
+        }
         if input.is_empty() && !reduce.has_identity() {
             return Err(Error::EmptyReduction { reduce });
         }
-        let decision = self.explain(&job);
+        let decision = self.explain(&Job { source: Source::Op { input, map }, reduce: Some(reduce) });
         let fallback = match (decision.device, &self.gpu) {
-            (Device::Gpu, Some(gpu)) => match gpu.map_reduce(input, map, reduce, &mut Stopwatch::off()) {
+            (Device::Gpu, Some(gpu)) => match self.gpu_reduce(gpu, input, map, reduce, &mut Stopwatch::off()) {
                 Ok(x) => return Ok((x, decision, Device::Gpu, None)),
                 Err(fault) => Some(self.note_fault(fault)),
             },
@@ -238,32 +256,68 @@ impl Engine {
     /// # Ok::<(), swath::Error>(())
     /// ```
     pub fn profile_gpu<T: Element>(&self, job: &Job<'_, T>) -> Result<(Output<T>, GpuProfile)> {
-        job.check()?;
         let gpu = self.gpu.as_ref().ok_or_else(|| Error::NoGpu { detail: format!(": {}", self.gpu_absent) })?;
+        let (program, columns, len) = match &job.source {
+            Source::Op { input, map } => {
+                if let Some(op) = map {
+                    op.check(T::DTYPE)?;
+                }
+                (Program::of_op(*map, T::DTYPE)?, vec![Column::of(input)], input.len())
+            }
+            Source::Expr { inputs, expr, .. } => {
+                let prepared = self.prepare::<T>(expr, inputs)?;
+                (prepared.program, inputs.columns.clone(), prepared.len)
+            }
+        };
         let decision = route(Policy::Gpu, Some(gpu.traits()), &self.shape(job), &self.model);
         if decision.device != Device::Gpu {
             return Err(GpuError::Unsupported(decision.reason.to_string()).into());
         }
         let mut watch = Stopwatch::on();
-        let value = match (job.map, job.reduce) {
-            (Some(op), None) => {
-                let mut out = vec![T::default(); job.len()];
-                gpu.map(job.input, &mut out, op, &mut watch)?;
+        let value = match job.reduce {
+            None => {
+                let mut out = vec![T::default(); len];
+                gpu.map(&program, &columns, &mut out, &mut watch)?;
                 Output::Array(out)
             }
-            (map, Some(reduce)) => {
-                if job.is_empty() && !reduce.has_identity() {
+            Some(reduce) => {
+                if len == 0 && !reduce.has_identity() {
                     return Err(Error::EmptyReduction { reduce });
                 }
-                Output::Scalar(gpu.map_reduce(job.input, map, reduce, &mut watch)?)
+                Output::Scalar(gpu.map_reduce(&program, &columns, len, reduce, &mut watch)?)
             }
-            (None, None) => unreachable!("Job constructors always set a map or a reduction"),
         };
         Ok((value, watch.profile().unwrap_or_default()))
     }
 
+    /// Reduces `map(input)` on the GPU.
+    fn gpu_reduce<T: Element>(
+        &self,
+        gpu: &Gpu,
+        input: &[T],
+        map: Option<Op>,
+        reduce: Reduce,
+        watch: &mut Stopwatch,
+    ) -> Result<T, GpuError> {
+        let program = Program::of_op(map, T::DTYPE).map_err(|e| GpuError::Unsupported(e.to_string()))?;
+        gpu.map_reduce(&program, &[Column::of(input)], input.len(), reduce, watch)
+    }
+
     fn shape<T: Element>(&self, job: &Job<'_, T>) -> Shape {
-        Shape { dtype: T::DTYPE, len: job.len(), map: job.map, reduce: job.reduce }
+        let expr = match &job.source {
+            Source::Op { .. } => None,
+            Source::Expr { inputs, expr, .. } => {
+                Program::compile(expr, &inputs.types(), T::DTYPE).ok().map(|p| expr::routing_shape(&p))
+            }
+        };
+        Shape { dtype: T::DTYPE, len: job.len(), map: job.op(), reduce: job.reduce, expr }
+    }
+
+    /// GPU pipelines compiled so far (0 without a GPU), to test that
+    /// pipelines are cached by an expression's structure.
+    #[doc(hidden)]
+    pub fn compiled_kernels(&self) -> usize {
+        self.gpu.as_ref().map_or(0, Gpu::compiled_kernels)
     }
 
     /// Makes the next GPU job fail with `fault`, to test the fallback.

@@ -22,6 +22,9 @@ pub struct GpuInfo {
     pub shader_f64: bool,
     /// Largest storage binding in bytes; longer inputs are chunked.
     pub max_binding_bytes: u64,
+    /// Most input arrays one expression kernel can read (storage bindings
+    /// per shader stage, less the output).
+    pub max_inputs: usize,
 }
 
 impl GpuInfo {
@@ -36,6 +39,7 @@ impl GpuInfo {
             software: info.device_type == wgpu::DeviceType::Cpu,
             shader_f64: adapter.features().contains(wgpu::Features::SHADER_F64),
             max_binding_bytes: limits.max_storage_buffer_binding_size.min(limits.max_buffer_size),
+            max_inputs: (limits.max_storage_buffers_per_shader_stage as usize).saturating_sub(1),
         }
     }
 }

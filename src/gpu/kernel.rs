@@ -1,173 +1,184 @@
-//! WGSL kernels: which ones exist and how their source is assembled.
+//! WGSL kernels: what identifies one, how its source is assembled, and
+//! the layout of its parameters.
 //!
-//! A kernel's source is a generated header (element type, tile constants,
-//! the op and the reduction as one-line functions taken from the fixed
-//! tables below) followed by `shaders/common.wgsl` and the kernel body.
-//! No user text ever reaches the source.
+//! A kernel's source is a generated header (types, the `Params` uniform,
+//! the bindings, the expression as `fn apply` from [`crate::expr`]'s
+//! lowering, the reduction as `fn combine`) followed by files from
+//! `shaders/`. No user text and no constant value ever reaches the source.
 
 use crate::canonical::{LANES, ROWS};
 use crate::dtype::DType;
-use crate::op::{OpKind, Reduce};
+use crate::expr::program::{Scalar, Structure};
+use crate::expr::wgsl;
+use crate::op::Reduce;
+use std::fmt::Write;
+use std::sync::Arc;
 
 const COMMON: &str = include_str!("../../shaders/common.wgsl");
+const FLOAT_F32: &str = include_str!("../../shaders/float_f32.wgsl");
+const FLOAT_F64: &str = include_str!("../../shaders/float_f64.wgsl");
+const KEEP: &str = include_str!("../../shaders/keep.wgsl");
 const MAP: &str = include_str!("../../shaders/map.wgsl");
 const REDUCE: &str = include_str!("../../shaders/reduce.wgsl");
 
-/// Identifies one compiled pipeline: what it computes, not its scalars
-/// (those travel in the uniform), so a new scalar reuses the pipeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Identifies one compiled pipeline: the expression's structure (not its
+/// constants' values, which travel in the uniform, so a new constant
+/// reuses the pipeline) and, for a reduce kernel, the reduction.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Kernel {
-    pub dtype: DType,
-    /// The element-wise op; `None` is the identity.
-    pub op: Option<OpKind>,
+    pub structure: Arc<Structure>,
     /// `None` for a map kernel, else one level of this reduction.
     pub reduce: Option<Reduce>,
 }
 
 impl Kernel {
+    /// The output type.
+    pub fn output(&self) -> DType {
+        self.structure.output()
+    }
+
     /// A short name for labels and logs.
     pub fn label(&self) -> String {
-        let op = self.op.map_or("id".to_string(), |op| format!("{op:?}").to_lowercase());
+        let steps = self.structure.steps.len();
         match self.reduce {
-            None => format!("swath map {op} {}", self.dtype),
-            Some(r) => format!("swath reduce {r}({op}) {}", self.dtype),
+            None => format!("swath map ({steps} steps) to {}", self.output()),
+            Some(r) => format!("swath {r} ({steps} steps) of {}", self.output()),
         }
+    }
+
+    /// The fields of the `Params` uniform, in declaration order, with
+    /// their byte offsets: `n` and `offset`, then 8-byte fields, then
+    /// 4-byte ones, so no field needs padding before it.
+    pub fn layout(&self) -> Layout {
+        let mut fields = vec![Field::new(Slot::N, DType::U32), Field::new(Slot::Offset, DType::U32)];
+        let identity = self.reduce.map(|_| Field::new(Slot::Identity, self.output()));
+        let consts = self.structure.consts.iter().enumerate().map(|(k, &t)| Field::new(Slot::Const(k), t));
+        let zero = Field::new(Slot::Zero, DType::U32);
+        let rest: Vec<Field> = identity.into_iter().chain(consts).chain([zero]).collect();
+        let (wide, narrow): (Vec<Field>, Vec<Field>) = rest.into_iter().partition(|f| f.dtype.size() == 8);
+        fields.extend(wide.into_iter().chain(narrow));
+        let mut end = 0;
+        for field in &mut fields {
+            field.offset = end;
+            end += field.dtype.size();
+        }
+        Layout { fields, size: end.next_multiple_of(16) }
     }
 
     /// The complete WGSL source of this kernel.
     pub fn source(&self) -> String {
-        let t = self.dtype;
-        let mut header = String::new();
-        header.push_str(&format!("alias T = {};\n", t.wgsl()));
-        header.push_str(&format!("const LANES: u32 = {LANES}u;\nconst ROWS: u32 = {ROWS}u;\n"));
-        header.push_str(&format!("fn is_nan(x: T) -> bool {{ return {}; }}\n", is_nan_expr(t)));
-        let apply = self.op.map_or("x", |op| op_expr(op, t));
-        header.push_str(&format!("fn apply(x: T) -> T {{ return {apply}; }}\n"));
+        let mut header = format!("alias U = {};\n", self.output().wgsl());
+        let _ = writeln!(header, "const LANES: u32 = {LANES}u;\nconst ROWS: u32 = {ROWS}u;\n");
+        header.push_str("struct Params {\n");
+        for field in self.layout().fields {
+            let _ = writeln!(header, "    {}: {},", field.slot, field.dtype.wgsl());
+        }
+        header.push_str("}\n\n@group(0) @binding(0) var<uniform> params: Params;\n");
+        header.push_str("@group(0) @binding(1) var<storage, read_write> dst: array<U>;\n");
+        for (slot, dtype) in self.structure.inputs.iter().enumerate() {
+            let _ = writeln!(header, "@group(0) @binding({}) var<storage, read> in{slot}: array<{dtype}>;", slot + 2);
+        }
+        let mut floats = wgsl::float_min_max(&self.structure);
+        let output = self.output();
+        if matches!(self.reduce, Some(Reduce::Min | Reduce::Max)) && output.is_float() && !floats.contains(&output) {
+            floats.push(output);
+        }
+        for float in floats {
+            header.push('\n');
+            header.push_str(if float == DType::F64 { FLOAT_F64 } else { FLOAT_F32 });
+        }
+        let _ = write!(header, "\n{KEEP}\n{}", wgsl::apply_fn(&self.structure));
         if let Some(reduce) = self.reduce {
-            header.push_str(&format!("fn combine(a: T, b: T) -> T {{ return {}; }}\n", combine_expr(reduce)));
+            let _ = writeln!(header, "\nfn combine(a: U, b: U) -> U {{ return {}; }}", combine(reduce, output));
         }
         let body = if self.reduce.is_some() { REDUCE } else { MAP };
         format!("{header}\n{COMMON}\n{body}")
     }
 }
 
-fn is_nan_expr(t: DType) -> &'static str {
-    match t {
-        // Bit tests: drivers may assume no NaNs exist and fold `x != x` to
-        // false. WGSL has no 64-bit integers, so f64 narrows to f32 first;
-        // the conversion keeps NaN a NaN and turns large values into inf.
-        DType::F32 => "(bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u",
-        DType::F64 => "(bitcast<u32>(f32(x)) & 0x7fffffffu) > 0x7f800000u",
-        DType::I32 | DType::U32 => "false",
+fn combine(reduce: Reduce, output: DType) -> String {
+    match (reduce, output.is_float()) {
+        (Reduce::Sum, _) => "a + b".into(),
+        (Reduce::Product, _) => "a * b".into(),
+        (Reduce::Min, true) => format!("min_nan_{output}(a, b)"),
+        (Reduce::Max, true) => format!("max_nan_{output}(a, b)"),
+        (Reduce::Min, false) => "min(a, b)".into(),
+        (Reduce::Max, false) => "max(a, b)".into(),
     }
 }
 
-/// The WGSL expression of an op over `x`, with scalars `params.a`, `params.b`.
-fn op_expr(op: OpKind, t: DType) -> &'static str {
-    match op {
-        OpKind::Square => "x * x",
-        OpKind::Abs => "abs(x)",
-        OpKind::Neg if t == DType::U32 => "0u - x",
-        OpKind::Neg => "-x",
-        OpKind::Sqrt => "sqrt(x)",
-        OpKind::Exp => "exp(x)",
-        OpKind::Log => "log(x)",
-        OpKind::Sin => "sin(x)",
-        OpKind::Cos => "cos(x)",
-        OpKind::Add => "x + params.a",
-        OpKind::Mul => "x * params.a",
-        OpKind::Min => "min_nan(x, params.a)",
-        OpKind::Max => "max_nan(x, params.a)",
-        OpKind::Clamp => "min_nan(max_nan(x, params.a), params.b)",
+/// What a field of the `Params` uniform holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Slot {
+    /// Valid elements in this dispatch.
+    N,
+    /// Index of the dispatch's first element in the whole job.
+    Offset,
+    /// The reduction's identity.
+    Identity,
+    /// Constant `k` of the expression.
+    Const(usize),
+    /// Always 0, unknown to the shader compiler: see `shaders/keep.wgsl`.
+    Zero,
+}
+
+impl std::fmt::Display for Slot {
+    /// The field's name in WGSL.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Slot::N => f.write_str("n"),
+            Slot::Offset => f.write_str("offset"),
+            Slot::Identity => f.write_str("identity"),
+            Slot::Const(k) => write!(f, "c{k}"),
+            Slot::Zero => f.write_str("zero"),
+        }
     }
 }
 
-fn combine_expr(reduce: Reduce) -> &'static str {
-    match reduce {
-        Reduce::Sum => "a + b",
-        Reduce::Product => "a * b",
-        Reduce::Min => "min_nan(a, b)",
-        Reduce::Max => "max_nan(a, b)",
+/// One field of the `Params` uniform.
+#[derive(Debug, Clone)]
+pub(crate) struct Field {
+    pub slot: Slot,
+    pub dtype: DType,
+    pub offset: usize,
+}
+
+impl Field {
+    fn new(slot: Slot, dtype: DType) -> Field {
+        Field { slot, dtype, offset: 0 }
     }
 }
 
-/// True if this op has a kernel for this element type. Float-only ops have
-/// no integer kernels; f64 transcendentals have none because Vulkan's
-/// GLSL.std.450 defines them for 16- and 32-bit floats only.
-pub(crate) fn exists(op: Option<OpKind>, t: DType) -> bool {
-    use OpKind::*;
-    match op {
-        Some(Sqrt) => t.is_float(),
-        Some(Exp | Log | Sin | Cos) => t == DType::F32,
-        _ => true,
+/// Where each field of a kernel's `Params` lives, and its size.
+#[derive(Debug, Clone)]
+pub(crate) struct Layout {
+    pub fields: Vec<Field>,
+    /// Bytes of the struct, rounded up to 16.
+    pub size: usize,
+}
+
+impl Layout {
+    /// The uniform's bytes for one dispatch of `n` elements starting at
+    /// element `offset`, with the reduction identity (if the kernel has
+    /// one) and the constants' values.
+    pub fn bytes(&self, n: u32, offset: u32, identity: Option<Scalar>, consts: &[Scalar]) -> Vec<u8> {
+        let mut bytes = vec![0u8; self.size];
+        for field in &self.fields {
+            let value = match field.slot {
+                Slot::N => Some(Scalar::U32(n)),
+                Slot::Offset => Some(Scalar::U32(offset)),
+                Slot::Identity => identity,
+                Slot::Const(k) => consts.get(k).copied(),
+                Slot::Zero => Some(Scalar::U32(0)),
+            };
+            // The caller passes every value the kernel declares.
+            let Some(value) = value else { continue };
+            let raw = value.to_le_bytes();
+            bytes[field.offset..][..raw.len()].copy_from_slice(&raw);
+        }
+        bytes
     }
 }
 
-/// Every kernel swath can build: each op (and the identity) as a map and
-/// fused into each reduction, for every element type.
 #[cfg(test)]
-pub(crate) fn all() -> Vec<Kernel> {
-    use OpKind::*;
-    let ops = [
-        None,
-        Some(Square),
-        Some(Abs),
-        Some(Neg),
-        Some(Sqrt),
-        Some(Exp),
-        Some(Log),
-        Some(Sin),
-        Some(Cos),
-        Some(Add),
-        Some(Mul),
-        Some(Min),
-        Some(Max),
-        Some(Clamp),
-    ];
-    let reduces = [None, Some(Reduce::Sum), Some(Reduce::Product), Some(Reduce::Min), Some(Reduce::Max)];
-    let mut kernels = Vec::new();
-    for dtype in DType::ALL {
-        for op in ops.into_iter().filter(|&op| exists(op, dtype)) {
-            for reduce in reduces {
-                kernels.push(Kernel { dtype, op, reduce });
-            }
-        }
-    }
-    kernels
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn validate(source: &str) -> Result<(), String> {
-        let module = naga::front::wgsl::parse_str(source).map_err(|e| e.emit_to_string(source))?;
-        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::all())
-            .validate(&module)
-            .map(|_| ())
-            .map_err(|e| e.emit_to_string(source))
-    }
-
-    #[test]
-    fn every_kernel_is_valid_wgsl() {
-        let kernels = all();
-        assert!(kernels.len() > 200, "expected every op x reduce x dtype, got {}", kernels.len());
-        for kernel in kernels {
-            if let Err(e) = validate(&kernel.source()) {
-                panic!("{} is invalid WGSL:\n{e}", kernel.label());
-            }
-        }
-    }
-
-    #[test]
-    fn every_shader_file_is_used_and_valid() {
-        // Each file in shaders/ must be part of some kernel, and valid there.
-        for (name, text) in [("common.wgsl", COMMON), ("map.wgsl", MAP), ("reduce.wgsl", REDUCE)] {
-            let kernel =
-                all().into_iter().find(|k| k.source().contains(text)).unwrap_or_else(|| panic!("{name} is unused"));
-            validate(&kernel.source()).unwrap_or_else(|e| panic!("{name}: {e}"));
-        }
-        let on_disk = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders")).unwrap().count();
-        assert_eq!(on_disk, 3, "a new shader file must be added to this test");
-    }
-}
+mod tests;

@@ -16,18 +16,15 @@ pub use profile::GpuProfile;
 
 use crate::dtype::Element;
 use crate::error::GpuError;
-use crate::op::{Op, Reduce};
+use crate::expr::program::Program;
+use crate::inputs::Column;
+use crate::op::Reduce;
 use crate::schedule::GpuTraits;
 use context::Context;
 use pipelines::Pipelines;
 pub(crate) use profile::Stopwatch;
-use scratch::{Scratch, PARAM_SLOT};
+use scratch::Scratch;
 use std::sync::{Mutex, MutexGuard};
-
-/// True if the GPU has a kernel for `op` on `dtype`.
-pub(crate) fn has_kernel(op: Op, dtype: crate::DType) -> bool {
-    kernel::exists(Some(op.kind()), dtype)
-}
 
 /// A fault to make the next GPU job fail with, for testing the fallback.
 /// Validation and device loss are real wgpu faults, not simulated ones.
@@ -73,24 +70,35 @@ impl Gpu {
             software: self.ctx.info.software,
             shader_f64: self.ctx.info.shader_f64,
             healthy: self.ctx.healthy(),
+            max_inputs: self.ctx.info.max_inputs,
         }
     }
 
-    /// Writes `op(input)` into `out` (same length). With `watch` on, the
-    /// phases run one after another and are timed.
-    pub fn map<T: Element>(&self, input: &[T], out: &mut [T], op: Op, watch: &mut Stopwatch) -> Result<(), GpuError> {
-        self.job(|ctx, scratch| map::run(ctx, &self.pipelines, scratch, input, out, op, watch))
+    /// Writes `program(columns)` into `out` (as long as the columns).
+    /// With `watch` on, the phases run one after another and are timed.
+    pub fn map<U: Element>(
+        &self,
+        program: &Program,
+        columns: &[Column<'_>],
+        out: &mut [U],
+        watch: &mut Stopwatch,
+    ) -> Result<(), GpuError> {
+        self.job(|ctx, scratch| map::run(ctx, &self.pipelines, scratch, program, columns, out, watch))
     }
 
-    /// Reduces `op(input)` in the canonical order.
-    pub fn map_reduce<T: Element>(
+    /// Reduces `program(columns)`, `len` elements, in the canonical order.
+    pub fn map_reduce<U: Element>(
         &self,
-        input: &[T],
-        op: Option<Op>,
+        program: &Program,
+        columns: &[Column<'_>],
+        len: usize,
         reduce: Reduce,
         watch: &mut Stopwatch,
-    ) -> Result<T, GpuError> {
-        self.job(|ctx, scratch| reduce::run(ctx, &self.pipelines, scratch, input, op, reduce, watch))
+    ) -> Result<U, GpuError> {
+        self.job(|ctx, scratch| {
+            let job = reduce::Job { program, columns, len, reduce };
+            reduce::run(ctx, &self.pipelines, scratch, &job, watch)
+        })
     }
 
     fn job<R>(&self, work: impl FnOnce(&Context, &mut Scratch) -> Result<R, GpuError>) -> Result<R, GpuError> {
@@ -108,6 +116,11 @@ impl Gpu {
             self.pipelines.clear();
         }
         result
+    }
+
+    /// Pipelines compiled so far.
+    pub fn compiled_kernels(&self) -> usize {
+        self.pipelines.len()
     }
 
     /// Makes the next job fail with `fault`.
@@ -147,12 +160,19 @@ impl Gpu {
 /// well under 1% of the transfer.
 const MAX_CHUNK_BYTES: u64 = 256 << 20;
 
-/// Elements per uploaded chunk: as many as one storage binding (and
-/// [`MAX_CHUNK_BYTES`]) holds, rounded down to a multiple of `multiple`.
-fn chunk_elements<T>(ctx: &Context, multiple: usize) -> usize {
+/// Elements per uploaded chunk: as many elements of `widest` bytes as one
+/// storage binding (and [`MAX_CHUNK_BYTES`]) holds, rounded down to a
+/// multiple of `multiple`.
+fn chunk_elements(ctx: &Context, widest: usize, multiple: usize) -> usize {
     let bytes = ctx.info.max_binding_bytes.min(MAX_CHUNK_BYTES);
-    let per_binding = (bytes / size_of::<T>() as u64) as usize;
+    let per_binding = (bytes / widest as u64) as usize;
     (per_binding / multiple).max(1) * multiple
+}
+
+/// Bytes of the widest element a program reads or writes.
+fn widest(program: &Program) -> usize {
+    let output = program.structure.output();
+    program.structure.inputs.iter().chain([&output]).map(|t| t.size()).max().unwrap_or(4)
 }
 
 /// A grid of at least `groups` workgroups within the per-dimension limit;
@@ -164,13 +184,13 @@ fn grid(ctx: &Context, groups: usize) -> (u32, u32) {
 }
 
 /// One kernel launch: which pipeline, on which buffers, over how many
-/// workgroups, with its parameters in slot `slot` of the `params` buffer.
+/// workgroups.
 struct Dispatch<'a> {
     pipeline: &'a wgpu::ComputePipeline,
-    params: &'a wgpu::Buffer,
-    slot: u64,
-    src: wgpu::BufferBinding<'a>,
+    params: wgpu::BufferBinding<'a>,
     dst: wgpu::BufferBinding<'a>,
+    /// One binding per input slot of the kernel.
+    inputs: Vec<wgpu::BufferBinding<'a>>,
     groups: usize,
 }
 
@@ -183,15 +203,18 @@ impl Dispatch<'_> {
         encoder: &mut wgpu::CommandEncoder,
         timestamp_writes: Option<wgpu::ComputePassTimestampWrites<'_>>,
     ) {
-        let params = binding(self.params, self.slot * PARAM_SLOT, PARAM_SLOT);
+        let buffers = [self.params, self.dst].into_iter().chain(self.inputs);
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .enumerate()
+            .map(|(index, buffer)| wgpu::BindGroupEntry {
+                binding: index as u32,
+                resource: wgpu::BindingResource::Buffer(buffer),
+            })
+            .collect();
         let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: None,
             layout: &self.pipeline.get_bind_group_layout(0),
-            entries: &[
-                wgpu::BindGroupEntry { binding: 0, resource: wgpu::BindingResource::Buffer(params) },
-                wgpu::BindGroupEntry { binding: 1, resource: wgpu::BindingResource::Buffer(self.src) },
-                wgpu::BindGroupEntry { binding: 2, resource: wgpu::BindingResource::Buffer(self.dst) },
-            ],
+            entries: &entries,
         });
         let (x, y) = grid(ctx, self.groups);
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes });

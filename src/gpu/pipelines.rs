@@ -12,10 +12,10 @@ pub(crate) struct Pipelines {
 impl Pipelines {
     /// The pipeline of `kernel`, compiled on first use. Must run inside an
     /// error scope: a shader the driver rejects surfaces there.
-    pub fn get(&self, device: &wgpu::Device, kernel: Kernel) -> wgpu::ComputePipeline {
+    pub fn get(&self, device: &wgpu::Device, kernel: &Kernel) -> wgpu::ComputePipeline {
         let mut cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         cache
-            .entry(kernel)
+            .entry(kernel.clone())
             .or_insert_with(|| {
                 let label = kernel.label();
                 let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
@@ -32,6 +32,11 @@ impl Pipelines {
                 })
             })
             .clone()
+    }
+
+    /// Pipelines compiled and kept.
+    pub fn len(&self) -> usize {
+        self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len()
     }
 
     /// Forgets every pipeline (one that failed to build stays invalid).

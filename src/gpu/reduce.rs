@@ -5,53 +5,65 @@
 //! levels fold the partials, ping-ponging between two buffers, in the same
 //! submission as the last chunk; only the final value is read back.
 
-use super::kernel::Kernel;
+use super::kernel::{Kernel, Layout};
+use super::map::upload;
 use super::profile::Stopwatch;
-use super::scratch::{params_bytes, read_back, Role, Scratch, PARAM_SLOT, PARAM_SLOTS};
-use super::{binding, chunk_elements, Context, Dispatch, Pipelines};
+use super::scratch::{param_slot_bytes, read_back, Role, Scratch, PARAM_SLOTS};
+use super::{binding, chunk_elements, widest, Context, Dispatch, Pipelines};
 use crate::canonical::{tiles, TILE};
 use crate::dtype::Element;
 use crate::error::GpuError;
-use crate::op::{Op, Reduce};
+use crate::expr::program::{Program, Scalar, Structure};
+use crate::inputs::Column;
+use crate::op::Reduce;
+use std::sync::Arc;
 
 /// Tiles per chunk are a multiple of this, so each chunk's partials start
 /// at a storage-offset-aligned byte (256 bytes at most, 4 bytes a partial).
 const TILE_ALIGN: usize = 64;
 
-pub(super) fn run<T: Element>(
+/// What to reduce: `len` elements of `program(columns)`.
+pub(super) struct Job<'a> {
+    pub program: &'a Program,
+    pub columns: &'a [Column<'a>],
+    pub len: usize,
+    pub reduce: Reduce,
+}
+
+pub(super) fn run<U: Element>(
     ctx: &Context,
     pipelines: &Pipelines,
     scratch: &mut Scratch,
-    input: &[T],
-    op: Option<Op>,
-    reduce: Reduce,
+    job: &Job<'_>,
     watch: &mut Stopwatch,
-) -> Result<T, GpuError> {
-    let identity = reduce.identity::<T>();
-    if input.is_empty() {
+) -> Result<U, GpuError> {
+    let identity = job.reduce.identity::<U>();
+    if job.len == 0 {
         return Ok(identity);
     }
-    let size = size_of::<T>() as u64;
-    let partials = tiles(input.len());
+    let size = size_of::<U>() as u64;
+    let partials = tiles(job.len);
     if partials as u64 * size > ctx.info.max_binding_bytes {
         return Err(GpuError::Unsupported(format!(
             "{} elements need more tile partials than one binding holds",
-            input.len()
+            job.len
         )));
     }
+    let first = Kernel { structure: job.program.structure.clone(), reduce: Some(job.reduce) };
+    let rest = Kernel { structure: Arc::new(Structure::identity(U::DTYPE)), reduce: Some(job.reduce) };
+    let (first_layout, rest_layout) = (first.layout(), rest.layout());
+    let slot_bytes = param_slot_bytes(first_layout.size.max(rest_layout.size));
     let mut levels = Levels {
         ctx,
-        params: scratch.get(&ctx.device, Role::Params, 0),
-        scalars: op.map_or([0.0; 2], |op| op.scalars()).map(T::from_f64),
-        identity,
+        params: scratch.get(&ctx.device, Role::Params, slot_bytes * PARAM_SLOTS),
+        slot_bytes,
+        identity: Scalar::of(identity),
         src: scratch.get(&ctx.device, Role::PartialsA, partials as u64 * size),
         dst: scratch.get(&ctx.device, Role::PartialsB, tiles(partials) as u64 * size),
+        size,
     };
-    let first =
-        pipelines.get(&ctx.device, Kernel { dtype: T::DTYPE, op: op.map(|op| op.kind()), reduce: Some(reduce) });
-    let mut encoder = levels.fold_input(&first, scratch, input, watch)?;
-    let rest = pipelines.get(&ctx.device, Kernel { dtype: T::DTYPE, op: None, reduce: Some(reduce) });
-    levels.fold_partials(&rest, &mut encoder, partials, watch)?;
+    let mut encoder = levels.fold_input(&pipelines.get(&ctx.device, &first), &first_layout, scratch, job, watch)?;
+    levels.fold_partials(&pipelines.get(&ctx.device, &rest), &rest_layout, &mut encoder, partials, watch)?;
 
     let readback = scratch.get(&ctx.device, Role::Readback, size);
     let mut encoder = watch.computed(ctx, encoder)?;
@@ -65,54 +77,65 @@ pub(super) fn run<T: Element>(
 
 /// The buffers of one reduction: `src` holds the current level's partials
 /// (level one writes it), `dst` receives the next level's.
-struct Levels<'a, T> {
+struct Levels<'a> {
     ctx: &'a Context,
     params: wgpu::Buffer,
-    scalars: [T; 2],
-    identity: T,
+    /// Bytes of one dispatch's parameters in `params`.
+    slot_bytes: u64,
+    identity: Scalar,
     src: wgpu::Buffer,
     dst: wgpu::Buffer,
+    /// Bytes of one partial.
+    size: u64,
 }
 
-impl<T: Element> Levels<'_, T> {
-    fn params(&self, slot: u64, n: usize) {
-        let [a, b] = self.scalars;
-        self.ctx.queue.write_buffer(&self.params, slot * PARAM_SLOT, &params_bytes(a, b, self.identity, n as u32));
+impl Levels<'_> {
+    /// Writes the parameters of a dispatch over `n` elements from element
+    /// `offset` into `slot`, and returns their binding.
+    fn params(
+        &self,
+        slot: u64,
+        layout: &Layout,
+        n: usize,
+        offset: usize,
+        consts: &[Scalar],
+    ) -> wgpu::BufferBinding<'_> {
+        let bytes = layout.bytes(n as u32, offset as u32, Some(self.identity), consts);
+        self.ctx.queue.write_buffer(&self.params, slot * self.slot_bytes, &bytes);
+        binding(&self.params, slot * self.slot_bytes, layout.size as u64)
     }
 
-    /// Level one: uploads `input` a chunk at a time and folds each chunk's
-    /// tiles into `src`. Returns the encoder holding the last chunk's
-    /// dispatch, not yet submitted, so later levels join its submission.
+    /// Level one: uploads the inputs a chunk at a time and folds each
+    /// chunk's tiles into `src`. Returns the encoder holding the last
+    /// chunk's dispatch, not yet submitted, so later levels join its
+    /// submission.
     fn fold_input(
         &mut self,
         pipeline: &wgpu::ComputePipeline,
+        layout: &Layout,
         scratch: &mut Scratch,
-        input: &[T],
+        job: &Job<'_>,
         watch: &mut Stopwatch,
     ) -> Result<wgpu::CommandEncoder, GpuError> {
         let ctx = self.ctx;
-        let size = size_of::<T>() as u64;
-        let chunk = chunk_elements::<T>(ctx, TILE * TILE_ALIGN);
+        let chunk = chunk_elements(ctx, widest(job.program), TILE * TILE_ALIGN);
         let mut pending: Option<wgpu::CommandEncoder> = None;
-        for (index, part) in input.chunks(chunk).enumerate() {
+        for start in (0..job.len).step_by(chunk) {
             if let Some(encoder) = pending.take() {
-                // This chunk reuses the upload buffer: the last one must be done.
+                // This chunk reuses the upload buffers: the last one must be done.
                 let encoder = watch.computed(ctx, encoder)?;
                 ctx.wait(ctx.queue.submit([encoder.finish()]))?;
             }
-            let bytes = size_of_val(part) as u64;
-            let upload = scratch.get(&ctx.device, Role::Input, bytes);
-            self.params(0, part.len());
-            ctx.queue.write_buffer(&upload, 0, bytemuck::cast_slice(part));
+            let n = chunk.min(job.len - start);
+            let uploads = upload(ctx, scratch, job.program, job.columns, start..start + n);
             watch.uploaded(ctx)?;
             let mut encoder = ctx.device.create_command_encoder(&Default::default());
             let dispatch = Dispatch {
                 pipeline,
-                params: &self.params,
-                slot: 0,
-                src: binding(&upload, 0, bytes),
-                dst: binding(&self.src, (index * chunk / TILE) as u64 * size, tiles(part.len()) as u64 * size),
-                groups: tiles(part.len()),
+                params: self.params(0, layout, n, start, &job.program.consts),
+                dst: binding(&self.src, (start / TILE) as u64 * self.size, tiles(n) as u64 * self.size),
+                inputs: uploads.iter().map(|(buffer, bytes)| binding(buffer, 0, *bytes)).collect(),
+                groups: tiles(n),
             };
             dispatch.encode(ctx, &mut encoder, watch.pass_writes(ctx));
             pending = Some(encoder);
@@ -125,23 +148,21 @@ impl<T: Element> Levels<'_, T> {
     fn fold_partials(
         &mut self,
         pipeline: &wgpu::ComputePipeline,
+        layout: &Layout,
         encoder: &mut wgpu::CommandEncoder,
         mut len: usize,
         watch: &mut Stopwatch,
     ) -> Result<(), GpuError> {
-        let size = size_of::<T>() as u64;
         let mut slot = 1;
         while len > 1 {
             if slot >= PARAM_SLOTS {
                 return Err(GpuError::Unsupported("too many reduction levels for one submission".into()));
             }
-            self.params(slot, len);
             let dispatch = Dispatch {
                 pipeline,
-                params: &self.params,
-                slot,
-                src: binding(&self.src, 0, len as u64 * size),
-                dst: binding(&self.dst, 0, tiles(len) as u64 * size),
+                params: self.params(slot, layout, len, 0, &[]),
+                dst: binding(&self.dst, 0, tiles(len) as u64 * self.size),
+                inputs: vec![binding(&self.src, 0, len as u64 * self.size)],
                 groups: tiles(len),
             };
             dispatch.encode(self.ctx, encoder, watch.pass_writes(self.ctx));

@@ -2,13 +2,14 @@
 //! when a job needs more, so steady-state jobs allocate nothing.
 
 use crate::error::GpuError;
+use std::collections::HashMap;
 use std::sync::mpsc;
 
 /// What a scratch buffer is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Role {
-    /// Uploaded input (one chunk).
-    Input,
+    /// Uploaded input slot `k` (one chunk).
+    Input(usize),
     /// Map output (one chunk).
     Output,
     /// Tile partials of even and odd reduction levels.
@@ -21,12 +22,10 @@ pub(crate) enum Role {
 }
 
 impl Role {
-    const ALL: [Role; 6] = [Role::Input, Role::Output, Role::PartialsA, Role::PartialsB, Role::Readback, Role::Params];
-
     fn usage(self) -> wgpu::BufferUsages {
         use wgpu::BufferUsages as U;
         match self {
-            Role::Input => U::STORAGE | U::COPY_DST,
+            Role::Input(_) => U::STORAGE | U::COPY_DST,
             Role::Output | Role::PartialsA | Role::PartialsB => U::STORAGE | U::COPY_SRC,
             Role::Readback => U::MAP_READ | U::COPY_DST,
             Role::Params => U::UNIFORM | U::COPY_DST,
@@ -34,24 +33,27 @@ impl Role {
     }
 }
 
-/// Bytes of one parameter slot: the largest uniform offset alignment
+/// Alignment of a parameter slot: the largest uniform offset alignment
 /// WebGPU allows, so any adapter accepts slot offsets.
 pub(crate) const PARAM_SLOT: u64 = 256;
 /// Dispatches one submission may hold (one parameter slot each).
 pub(crate) const PARAM_SLOTS: u64 = 16;
 
+/// Bytes of one parameter slot for a uniform of `size` bytes.
+pub(crate) fn param_slot_bytes(size: usize) -> u64 {
+    (size as u64).next_multiple_of(PARAM_SLOT)
+}
+
 /// One buffer per [`Role`], grown on demand.
 #[derive(Default)]
 pub(crate) struct Scratch {
-    buffers: [Option<wgpu::Buffer>; 6],
+    buffers: HashMap<Role, wgpu::Buffer>,
 }
 
 impl Scratch {
     /// A buffer for `role` of at least `bytes` bytes.
     pub fn get(&mut self, device: &wgpu::Device, role: Role, bytes: u64) -> wgpu::Buffer {
-        let index = Role::ALL.iter().position(|&r| r == role).unwrap_or_default();
-        let slot = &mut self.buffers[index];
-        match slot {
+        match self.buffers.get(&role) {
             Some(buffer) if buffer.size() >= bytes => buffer.clone(),
             _ => {
                 // Round up so slowly growing jobs do not reallocate each time.
@@ -63,7 +65,7 @@ impl Scratch {
                     usage: role.usage(),
                     mapped_at_creation: false,
                 });
-                *slot = Some(buffer.clone());
+                self.buffers.insert(role, buffer.clone());
                 buffer
             }
         }
@@ -71,20 +73,8 @@ impl Scratch {
 
     /// Drops every buffer (after a fault, so the next job starts clean).
     pub fn clear(&mut self) {
-        self.buffers = Default::default();
+        self.buffers.clear();
     }
-}
-
-/// The bytes of the kernels' `Params` uniform: scalars `a`, `b`, the
-/// reduction identity, then the element count, each at its WGSL offset.
-pub(crate) fn params_bytes<T: bytemuck::Pod>(a: T, b: T, identity: T, n: u32) -> [u8; PARAM_SLOT as usize] {
-    let mut bytes = [0u8; PARAM_SLOT as usize];
-    let size = size_of::<T>();
-    for (i, x) in [a, b, identity].iter().enumerate() {
-        bytes[i * size..][..size].copy_from_slice(bytemuck::bytes_of(x));
-    }
-    bytes[3 * size..][..4].copy_from_slice(&n.to_le_bytes());
-    bytes
 }
 
 /// Maps the first `bytes` of `readback` once `submission` is done and hands

@@ -40,15 +40,22 @@ impl CostModel {
     pub fn predict(&self, shape: &Shape) -> (f64, f64) {
         let n = shape.len as f64;
         let size = shape.dtype.size() as f64;
-        let read = n * size;
+        let read = n * shape.expr.map_or(size, |e| e.bytes_per_element as f64);
         let written = if shape.reduce.is_some() { 0.0 } else { n * size };
-        let per_element_s = shape.map.map_or(0.0, cpu_element_seconds);
+        let per_element_s = match (shape.map, shape.expr) {
+            (Some(op), _) => cpu_element_seconds(op),
+            (None, Some(expr)) => expr.transcendentals as f64 * TRANSCENDENTAL_S,
+            (None, None) => 0.0,
+        };
         let cpu = (read + written) / self.cpu_bytes_per_s + n * per_element_s / self.cpu_threads as f64;
         let gpu =
             self.gpu_launch_s + (read + written) / self.transfer_bytes_per_s + (read + written) / self.gpu_bytes_per_s;
         (cpu, gpu)
     }
 }
+
+/// Seconds one CPU core spends on a typical libm call.
+const TRANSCENDENTAL_S: f64 = 6e-9;
 
 /// Compute time per element on one CPU core beyond the memory traffic:
 /// vectorised arithmetic is free next to memory, libm calls are not.

@@ -9,6 +9,7 @@ mod cost;
 mod policy;
 
 pub use cost::CostModel;
+
 pub use policy::Policy;
 
 use crate::dtype::DType;
@@ -57,6 +58,13 @@ pub enum Reason {
     /// The GPU has no kernel for this op on this type (f64 transcendentals:
     /// Vulkan's GLSL.std.450 defines them for 16- and 32-bit floats only).
     NoGpuKernel(&'static str, DType),
+    /// The expression reads more arrays than the adapter can bind at once.
+    TooManyInputs {
+        /// Arrays the expression reads.
+        inputs: usize,
+        /// Most the adapter binds.
+        max: usize,
+    },
     /// Fewer than [`SMALL_JOB`] elements: a GPU launch alone costs more
     /// than the whole job on the calling thread.
     SmallJob,
@@ -81,6 +89,9 @@ impl fmt::Display for Reason {
             Reason::GpuUnhealthy => f.write_str("the GPU was lost earlier; staying on the CPU"),
             Reason::NoShaderF64 => f.write_str("the adapter has no SHADER_F64, so f64 runs on the CPU"),
             Reason::NoGpuKernel(op, dtype) => write!(f, "no GPU kernel for {op} on {dtype}"),
+            Reason::TooManyInputs { inputs, max } => {
+                write!(f, "the expression reads {inputs} arrays; the adapter binds at most {max}")
+            }
             Reason::SmallJob => write!(f, "fewer than {SMALL_JOB} elements: cheaper than a GPU launch"),
             Reason::Predicted { cpu_s, gpu_s } => {
                 write!(f, "predicted cpu {} vs gpu {} (transfers included)", seconds(*cpu_s), seconds(*gpu_s))
@@ -123,12 +134,14 @@ pub struct GpuTraits {
     pub shader_f64: bool,
     /// No device loss has been seen.
     pub healthy: bool,
+    /// Most input arrays one kernel can read.
+    pub max_inputs: usize,
 }
 
 /// The shape of a job, as far as routing cares.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Shape {
-    /// Element type.
+    /// Element type of the result (and of the input, for an op).
     pub dtype: DType,
     /// Number of elements.
     pub len: usize,
@@ -136,12 +149,53 @@ pub struct Shape {
     pub map: Option<Op>,
     /// Reduction, if any.
     pub reduce: Option<Reduce>,
+    /// What routing needs of an expression, for a job that maps by one.
+    pub expr: Option<ExprShape>,
+}
+
+/// The shape of an expression, as far as routing cares.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExprShape {
+    /// Input arrays it reads.
+    pub inputs: usize,
+    /// Bytes it reads per element, over all inputs.
+    pub bytes_per_element: usize,
+    /// Transcendental function calls per element (`exp`, `sin`, ...).
+    pub transcendentals: usize,
+    /// True if it computes in `f64` anywhere.
+    pub uses_f64: bool,
+    /// A function it calls that has no GPU code for its type, if any.
+    pub no_gpu_kernel: Option<(&'static str, DType)>,
+}
+
+impl Shape {
+    /// The first reason the GPU cannot run a job of this shape, if any.
+    fn gpu_cannot(&self, gpu: &GpuTraits) -> Option<Reason> {
+        let uses_f64 = self.dtype == DType::F64 || self.expr.is_some_and(|e| e.uses_f64);
+        if uses_f64 && !gpu.shader_f64 {
+            return Some(Reason::NoShaderF64);
+        }
+        if let Some(op) = self.map.filter(|op| !op_has_gpu_kernel(*op, self.dtype)) {
+            return Some(Reason::NoGpuKernel(op.name(), self.dtype));
+        }
+        let expr = self.expr?;
+        if let Some((name, dtype)) = expr.no_gpu_kernel {
+            return Some(Reason::NoGpuKernel(name, dtype));
+        }
+        (expr.inputs > gpu.max_inputs).then_some(Reason::TooManyInputs { inputs: expr.inputs, max: gpu.max_inputs })
+    }
+}
+
+/// True if the GPU has code for `op` on `dtype`: Vulkan's GLSL.std.450
+/// defines the transcendental functions for 16- and 32-bit floats only.
+fn op_has_gpu_kernel(op: Op, dtype: DType) -> bool {
+    !(dtype == DType::F64 && matches!(op, Op::Exp | Op::Log | Op::Sin | Op::Cos))
 }
 
 /// Chooses a device for a job of `shape`.
 ///
 /// Order of the rules: the cpu policy; a job the GPU cannot run (no adapter,
-/// lost device, missing f64 support) goes to the CPU whatever the policy;
+/// lost device, missing f64 support, a missing kernel, too many inputs) goes to the CPU whatever the policy;
 /// the gpu policy; then `auto` skips software adapters and small jobs and
 /// asks the cost model.
 pub fn route(policy: Policy, gpu: Option<GpuTraits>, shape: &Shape, model: &CostModel) -> Decision {
@@ -153,11 +207,8 @@ pub fn route(policy: Policy, gpu: Option<GpuTraits>, shape: &Shape, model: &Cost
     if !gpu.healthy {
         return cpu(Reason::GpuUnhealthy);
     }
-    if shape.dtype == DType::F64 && !gpu.shader_f64 {
-        return cpu(Reason::NoShaderF64);
-    }
-    if let Some(op) = shape.map.filter(|op| !crate::gpu::has_kernel(*op, shape.dtype)) {
-        return cpu(Reason::NoGpuKernel(op.name(), shape.dtype));
+    if let Some(reason) = shape.gpu_cannot(&gpu) {
+        return cpu(reason);
     }
     if policy == Policy::Gpu {
         return Decision { device: Device::Gpu, reason: Reason::PolicyGpu };

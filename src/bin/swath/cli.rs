@@ -1,7 +1,7 @@
 //! The command line: subcommands, options and the help texts users read.
 
 use clap::{ArgGroup, Args, Parser, Subcommand};
-use swath::{DType, Op, Policy, Reduce};
+use swath::{expr::Expr, DType, Op, Policy, Reduce};
 
 /// Element-wise maps and reductions on the GPU (WGSL compute shaders through wgpu) or the CPU (rayon).
 ///
@@ -12,6 +12,7 @@ use swath::{DType, Op, Policy, Reduce};
     swath square 1 2 3 4 5 6 7 8 9 10\n  \
     swath devices\n  \
     swath run --op square --reduce sum --n 1e8\n  \
+    swath run --expr \"x*x + 1\" --reduce sum --n 1e8\n  \
     swath run --op sqrt --dtype f64 --device cpu --threads 2\n\n\
     Logging: SWATH_LOG=error|warn|info|debug|trace (default warn), on stderr.")]
 pub struct Cli {
@@ -48,14 +49,20 @@ pub struct SquareArgs {
 #[command(after_help = "Examples:\n  \
     swath run --op square --reduce sum           map fused into a sum, 1e8 f32\n  \
     swath run --op sqrt --n 1e7 --device gpu     a map, on the GPU even if it is a software one\n  \
-    swath run --reduce max --dtype i32 --repeat 10")]
-#[command(group(ArgGroup::new("work").args(["op", "reduce"]).required(true).multiple(true)))]
+    swath run --reduce max --dtype i32 --repeat 10\n  \
+    swath run --expr \"select(a > b, a - b, 0) * c\" --n 1e7   three generated inputs, zipped")]
+#[command(group(ArgGroup::new("work").args(["op", "expr", "reduce"]).required(true).multiple(true)))]
 pub struct RunArgs {
     /// Element-wise op: square, abs, neg, sqrt, exp, log, sin, cos, add:S, mul:S, min:S, max:S or clamp:LO:HI.
-    #[arg(long, value_name = "OP")]
+    #[arg(long, value_name = "OP", conflicts_with = "expr")]
     pub op: Option<Op>,
 
-    /// Reduction to one value: sum, product, min or max. With --op, the op is fused into it (one pass).
+    /// Element-wise expression, such as "x*x + 1" or "max(a * b, c)". Each input it names gets its own generated
+    /// array of --dtype (seeds --seed, --seed + 1, ... in order of first use); the result is --dtype too.
+    #[arg(long, value_name = "EXPR")]
+    pub expr: Option<Expr>,
+
+    /// Reduction to one value: sum, product, min or max. With --op or --expr, the map is fused into it (one pass).
     #[arg(long, value_name = "REDUCE")]
     pub reduce: Option<Reduce>,
 
@@ -78,6 +85,10 @@ pub struct RunArgs {
     /// How many times to run the job; the best and the median time are reported.
     #[arg(long, value_name = "K", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     pub repeat: u32,
+
+    /// --distributed and its options.
+    #[command(flatten)]
+    pub mpi: crate::distributed::DistributedArgs,
 }
 
 /// Parses an element count written as an integer (`100000000`, `100_000_000`) or in scientific

@@ -86,7 +86,7 @@ fn write_engine(out: &mut impl Write, engine: &Engine) -> Result<(), Failure> {
 /// How the policy routes a representative large job, without running it.
 fn write_routing(out: &mut impl Write, engine: &Engine) -> Result<(), Failure> {
     writeln!(out, "routing of 2^26 = {EXAMPLE_LEN} elements under policy {}:", engine.policy())?;
-    let shape = |dtype, reduce| Shape { dtype, len: EXAMPLE_LEN, map: Some(Op::Square), reduce };
+    let shape = |dtype, reduce| Shape { dtype, len: EXAMPLE_LEN, map: Some(Op::Square), reduce, expr: None };
     let jobs = [
         ("f32 map square", shape(DType::F32, None)),
         ("f32 map square + sum", shape(DType::F32, Some(Reduce::Sum))),

@@ -3,6 +3,7 @@
 mod bench;
 mod cli;
 mod devices;
+mod distributed;
 mod engine;
 mod failure;
 mod format;

@@ -6,7 +6,8 @@ use crate::format;
 use crate::sample::{generate, Sample};
 use std::io::Write;
 use std::time::{Duration, Instant};
-use swath::{DType, Decision, Device, Element, Engine, GpuError, Job, Op, Output, Policy, Reduce};
+use swath::expr::Expr;
+use swath::{DType, Decision, Device, Element, Engine, GpuError, Inputs, Job, Op, Output, Policy, Reduce};
 
 /// Values of a map's result shown in the report.
 const SHOWN: usize = 5;
@@ -21,9 +22,17 @@ struct Timed {
 
 /// Generates the data, runs the job `--repeat` times and prints the report.
 pub fn run(args: &RunArgs, policy: Option<Policy>, out: &mut impl Write) -> Result<(), Failure> {
+    if args.mpi.distributed {
+        return crate::distributed::run(args, policy, out);
+    }
     // Reject `sqrt` on integers (and the like) before spending seconds on the data.
     if let Some(op) = args.op {
         op.check(args.dtype)?;
+    }
+    if let Some(expr) = &args.expr {
+        let names = expr.inputs();
+        let types: Vec<(&str, DType)> = names.iter().map(|&name| (name, args.dtype)).collect();
+        expr.check(&types, args.dtype)?;
     }
     let engine = crate::engine::open(policy, args.threads.map(usize::from))?;
     match args.dtype {
@@ -36,21 +45,32 @@ pub fn run(args: &RunArgs, policy: Option<Policy>, out: &mut impl Write) -> Resu
 
 fn run_typed<T: Sample>(engine: &Engine, args: &RunArgs, out: &mut impl Write) -> Result<(), Failure> {
     let started = Instant::now();
-    let input: Vec<T> = generate(args.len, args.seed).ok_or_else(|| {
-        let size = format::bytes(args.len as u64 * T::DTYPE.size() as u64);
-        Failure::Usage(format!("cannot allocate {size} for the input; try a smaller --n"))
-    })?;
+    let names: Vec<String> = match &args.expr {
+        Some(expr) => expr.inputs().into_iter().map(String::from).collect(),
+        None => vec!["x".into()],
+    };
+    let mut arrays: Vec<Vec<T>> = Vec::with_capacity(names.len());
+    for (k, name) in names.iter().enumerate() {
+        arrays.push(generate(args.len, args.seed.wrapping_add(k as u64)).ok_or_else(|| {
+            let size = format::bytes(args.len as u64 * T::DTYPE.size() as u64);
+            Failure::Usage(format!("cannot allocate {size} for input {name}; try a smaller --n"))
+        })?);
+    }
     let generated_in = started.elapsed();
-    let job = job(&input, args.op, args.reduce)?;
-    writeln!(out, "job:        {} over {} {} elements", describe(args.op, args.reduce), input.len(), T::DTYPE)?;
-    writeln!(
-        out,
-        "input:      {} from seed {}: {} (generated in {}, not timed)",
-        T::DISTRIBUTION,
-        args.seed,
-        format::head(&input, SHOWN),
-        format::duration(generated_in)
-    )?;
+    let job = job(&names, &arrays, args)?;
+    let what = describe(args.op, args.expr.as_ref(), args.reduce);
+    writeln!(out, "job:        {what} over {} {} elements", args.len, T::DTYPE)?;
+    for (k, (name, array)) in names.iter().zip(&arrays).enumerate() {
+        let label = if args.expr.is_some() { format!("input {name}:") } else { "input:".to_string() };
+        writeln!(
+            out,
+            "{label:<11} {} from seed {}: {} (generated in {}, not timed)",
+            T::DISTRIBUTION,
+            args.seed.wrapping_add(k as u64),
+            format::head(array, SHOWN),
+            format::duration(generated_in)
+        )?;
+    }
     write_engine(out, engine)?;
     out.flush()?;
     let (runs, value) = time_runs(engine, &job, args.repeat)?;
@@ -59,20 +79,34 @@ fn run_typed<T: Sample>(engine: &Engine, args: &RunArgs, out: &mut impl Write) -
     write_speed(out, &runs, traffic(&job))
 }
 
-/// The job for the chosen op and reduction; clap makes sure there is at least one.
-fn job<T: Element>(input: &[T], op: Option<Op>, reduce: Option<Reduce>) -> Result<Job<'_, T>, Failure> {
-    match (op, reduce) {
+/// The job for the chosen op or expression and reduction over the generated `arrays` (one per name);
+/// clap makes sure there is a map or a reduction.
+fn job<'a, T: Element>(names: &[String], arrays: &'a [Vec<T>], args: &RunArgs) -> Result<Job<'a, T>, Failure> {
+    if let Some(expr) = &args.expr {
+        let inputs = names
+            .iter()
+            .zip(arrays)
+            .fold(Inputs::new().with_len(args.len), |inputs, (name, array)| inputs.with(name, array));
+        let job = Job::expr(inputs, expr.clone());
+        return Ok(match args.reduce {
+            Some(reduce) => job.reduced(reduce),
+            None => job,
+        });
+    }
+    let input = arrays.first().map_or(&[][..], Vec::as_slice);
+    match (args.op, args.reduce) {
         (Some(op), None) => Ok(Job::map(input, op)),
         (None, Some(reduce)) => Ok(Job::reduce(input, reduce)),
         (Some(op), Some(reduce)) => Ok(Job::map_reduce(input, op, reduce)),
-        (None, None) => Err(Failure::Usage("give --op, --reduce, or both".into())),
+        (None, None) => Err(Failure::Usage("give --op, --expr, --reduce, or a map and a reduction".into())),
     }
 }
 
-fn describe(op: Option<Op>, reduce: Option<Reduce>) -> String {
-    match (op, reduce) {
-        (Some(op), Some(reduce)) => format!("map {op} fused into reduce {reduce}"),
-        (Some(op), None) => format!("map {op}"),
+fn describe(op: Option<Op>, expr: Option<&Expr>, reduce: Option<Reduce>) -> String {
+    let map = op.map(|op| op.to_string()).or(expr.map(|e| format!("`{e}`")));
+    match (map, reduce) {
+        (Some(map), Some(reduce)) => format!("map {map} fused into reduce {reduce}"),
+        (Some(map), None) => format!("map {map}"),
         (None, Some(reduce)) => format!("reduce {reduce}"),
         (None, None) => "nothing".into(),
     }
@@ -108,11 +142,11 @@ fn time_runs<T: Element>(engine: &Engine, job: &Job<'_, T>, repeat: u32) -> Resu
     last.map(|value| (runs, value)).ok_or_else(|| Failure::Usage("--repeat must be at least 1".into()))
 }
 
-/// Bytes the job reads and writes: the input, and the output array of a map or one scalar.
+/// Bytes the job reads and writes: the inputs, and the output array of a map or one scalar.
 fn traffic<T: Element>(job: &Job<'_, T>) -> (u64, u64) {
     let size = T::DTYPE.size() as u64;
-    let read = job.len() as u64 * size;
-    let written = if job.reduction().is_some() { size } else { read };
+    let read = job.len() as u64 * job.bytes_per_element() as u64;
+    let written = if job.reduction().is_some() { size } else { job.len() as u64 * size };
     (read, written)
 }
 

@@ -55,9 +55,15 @@ impl Sample for u32 {
 
 /// `len` values from `seed`; `None` if memory for them cannot be had.
 pub fn generate<T: Sample>(len: usize, seed: u64) -> Option<Vec<T>> {
+    generate_at(0, len, seed)
+}
+
+/// Elements `offset..offset + len` of the values from `seed`, as [`generate`] makes them: one MPI
+/// rank's shard. `None` if memory for them cannot be had.
+pub fn generate_at<T: Sample>(offset: usize, len: usize, seed: u64) -> Option<Vec<T>> {
     let mut values = Vec::new();
     values.try_reserve_exact(len).ok()?;
-    values.extend((0..len).map(|index| T::from_bits(splitmix64(seed, index as u64))));
+    values.extend((offset..offset + len).map(|index| T::from_bits(splitmix64(seed, index as u64))));
     Some(values)
 }
 
@@ -80,5 +86,12 @@ mod tests {
         assert!(ints.iter().all(|x| (0..1000).contains(x)));
         assert_eq!(generate::<f64>(100, 3), generate::<f64>(100, 3));
         assert_ne!(generate::<u32>(100, 3), generate::<u32>(100, 4));
+    }
+
+    #[test]
+    fn a_shard_is_the_slice_of_the_whole() {
+        let whole: Vec<f32> = generate(10_000, 9).unwrap_or_default();
+        assert_eq!(generate_at::<f32>(4096, 5000, 9).as_deref(), Some(&whole[4096..9096]));
+        assert_eq!(generate_at::<i32>(10_000, 0, 9), Some(Vec::new()));
     }
 }

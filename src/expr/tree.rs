@@ -1,0 +1,530 @@
+//! [`Expr`]: the expression tree, and how Rust code builds one.
+
+use crate::dtype::DType;
+use std::sync::Arc;
+
+/// An element-wise expression over named input arrays.
+///
+/// Built from Rust with operators and methods, or parsed from text with
+/// [`Expr::parse`]; both give the same tree, and printing a tree
+/// (`Display`) gives text that parses back to it.
+///
+/// ```
+/// use swath::expr::{select, var, Expr};
+/// let x = var("x");
+/// let relu = select(x.gt(0.0), &x, 0.0);
+/// assert_eq!(relu.to_string(), "select(x > 0, x, 0)");
+/// let (a, b, c) = (var("a"), var("b"), var("c"));
+/// let fma = a * b + c;
+/// assert_eq!(fma, Expr::parse("a * b + c")?);
+/// # Ok::<(), swath::Error>(())
+/// ```
+///
+/// Cloning is cheap (subtrees are shared), and `Expr` is `Send + Sync`.
+#[derive(Clone)]
+pub struct Expr(pub(crate) Arc<Node>);
+
+/// One node of the tree. Private so that every tree is built by the
+/// constructors below, which keep one spelling per tree: a negative
+/// literal is a literal, never `Neg` of one, so text round-trips.
+#[derive(Debug)]
+pub(crate) enum Node {
+    /// A named input array, read at the current element.
+    Input(Arc<str>),
+    /// `i`: the index of the current element (`u32`).
+    Index,
+    /// A number; its type comes from where it is used.
+    Literal(f64),
+    Unary(Unary, Expr),
+    Binary(Binary, Expr, Expr),
+    /// `select(cond, then, otherwise)`.
+    Select(Expr, Expr, Expr),
+    /// `f32(x)`, `f64(x)`, `i32(x)`, `u32(x)`.
+    Cast(DType, Expr),
+}
+
+/// Functions and operators of one operand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Unary {
+    /// `-x` (wraps for integers; `0 - x` for `u32`).
+    Neg,
+    /// `!c`, logical not of a comparison.
+    Not,
+    /// `abs(x)` (wraps: `abs(i32::MIN) == i32::MIN`).
+    Abs,
+    /// `sq(x)`: `x * x`, without writing `x` twice.
+    Square,
+    /// `sqrt(x)` (floats only).
+    Sqrt,
+    /// `exp(x)` (floats only).
+    Exp,
+    /// `log(x)`, the natural logarithm (floats only).
+    Log,
+    /// `sin(x)` (floats only).
+    Sin,
+    /// `cos(x)` (floats only).
+    Cos,
+    /// `tanh(x)` (floats only).
+    Tanh,
+}
+
+/// Functions and operators of two operands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Binary {
+    /// `a + b`.
+    Add,
+    /// `a - b`.
+    Sub,
+    /// `a * b`.
+    Mul,
+    /// `a / b`. Integers: truncates, `a / 0 == a`, `MIN / -1 == MIN`.
+    Div,
+    /// `a % b`, with the sign of `a` (C's `fmod` for floats). Integers:
+    /// `a % 0 == 0`, `MIN % -1 == 0`.
+    Rem,
+    /// `pow(a, b)`, defined for `a > 0` (floats only).
+    Pow,
+    /// `min(a, b)`, NaN-propagating like [`crate::Op::Min`].
+    Min,
+    /// `max(a, b)`, NaN-propagating like [`crate::Op::Max`].
+    Max,
+    /// `a < b`.
+    Lt,
+    /// `a <= b`.
+    Le,
+    /// `a > b`.
+    Gt,
+    /// `a >= b`.
+    Ge,
+    /// `a == b`.
+    Eq,
+    /// `a != b`.
+    Ne,
+    /// `c && d` of two comparisons.
+    And,
+    /// `c || d` of two comparisons.
+    Or,
+}
+
+impl Unary {
+    /// Every unary function or operator.
+    pub const ALL: [Unary; 10] = [
+        Unary::Neg,
+        Unary::Not,
+        Unary::Abs,
+        Unary::Square,
+        Unary::Sqrt,
+        Unary::Exp,
+        Unary::Log,
+        Unary::Sin,
+        Unary::Cos,
+        Unary::Tanh,
+    ];
+
+    /// The name in text: the function name, or the operator symbol.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unary::Neg => "-",
+            Unary::Not => "!",
+            Unary::Abs => "abs",
+            Unary::Square => "sq",
+            Unary::Sqrt => "sqrt",
+            Unary::Exp => "exp",
+            Unary::Log => "log",
+            Unary::Sin => "sin",
+            Unary::Cos => "cos",
+            Unary::Tanh => "tanh",
+        }
+    }
+
+    /// True for functions defined on floats only.
+    pub fn is_float_only(self) -> bool {
+        matches!(self, Unary::Sqrt | Unary::Exp | Unary::Log | Unary::Sin | Unary::Cos | Unary::Tanh)
+    }
+}
+
+impl Binary {
+    /// Every binary function or operator.
+    pub const ALL: [Binary; 16] = [
+        Binary::Add,
+        Binary::Sub,
+        Binary::Mul,
+        Binary::Div,
+        Binary::Rem,
+        Binary::Pow,
+        Binary::Min,
+        Binary::Max,
+        Binary::Lt,
+        Binary::Le,
+        Binary::Gt,
+        Binary::Ge,
+        Binary::Eq,
+        Binary::Ne,
+        Binary::And,
+        Binary::Or,
+    ];
+
+    /// The name in text: the operator symbol, or the function name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Binary::Add => "+",
+            Binary::Sub => "-",
+            Binary::Mul => "*",
+            Binary::Div => "/",
+            Binary::Rem => "%",
+            Binary::Pow => "pow",
+            Binary::Min => "min",
+            Binary::Max => "max",
+            Binary::Lt => "<",
+            Binary::Le => "<=",
+            Binary::Gt => ">",
+            Binary::Ge => ">=",
+            Binary::Eq => "==",
+            Binary::Ne => "!=",
+            Binary::And => "&&",
+            Binary::Or => "||",
+        }
+    }
+
+    /// True for `pow`, `min` and `max`, written as calls; false for infix operators.
+    pub fn is_function(self) -> bool {
+        matches!(self, Binary::Pow | Binary::Min | Binary::Max)
+    }
+
+    /// True for the comparisons, whose result is a condition.
+    pub fn is_comparison(self) -> bool {
+        matches!(self, Binary::Lt | Binary::Le | Binary::Gt | Binary::Ge | Binary::Eq | Binary::Ne)
+    }
+
+    /// True for `&&` and `||`, which combine conditions.
+    pub fn is_logical(self) -> bool {
+        matches!(self, Binary::And | Binary::Or)
+    }
+}
+
+/// The input array called `name`: `var("x")`.
+///
+/// A name should be an identifier (letters, digits, `_`) other than `i`,
+/// `inf`, `nan` and the function names: other names work from Rust but do
+/// not read back from the expression's text.
+///
+/// ```
+/// let y = swath::expr::var("x").sq() + 1.0;
+/// assert_eq!(y.to_string(), "sq(x) + 1");
+/// ```
+pub fn var(name: &str) -> Expr {
+    Expr::new(Node::Input(name.into()))
+}
+
+/// `i`, the index of the current element, as a `u32`.
+///
+/// ```
+/// use swath::expr::{index, Expr};
+/// use swath::DType;
+/// let ramp = index().cast(DType::F32) * 0.5;
+/// assert_eq!(ramp, Expr::parse("f32(i) * 0.5")?);
+/// # Ok::<(), swath::Error>(())
+/// ```
+pub fn index() -> Expr {
+    Expr::new(Node::Index)
+}
+
+/// A number; it takes the type of the expression it is used in. A NaN
+/// keeps its sign but not its payload, so every tree prints as text.
+pub fn lit(value: f64) -> Expr {
+    let value = if value.is_nan() { f64::NAN.copysign(value) } else { value };
+    Expr::new(Node::Literal(value))
+}
+
+/// `select(cond, then, otherwise)`: `then` where `cond` holds, else `otherwise`.
+///
+/// ```
+/// use swath::expr::{select, var};
+/// let x = var("x");
+/// let relu = select(x.gt(0), &x, 0);
+/// assert_eq!(relu.to_string(), "select(x > 0, x, 0)");
+/// ```
+pub fn select(cond: impl Into<Expr>, then: impl Into<Expr>, otherwise: impl Into<Expr>) -> Expr {
+    Expr::new(Node::Select(cond.into(), then.into(), otherwise.into()))
+}
+
+impl Expr {
+    pub(crate) fn new(node: Node) -> Expr {
+        Expr(Arc::new(node))
+    }
+
+    pub(crate) fn node(&self) -> &Node {
+        &self.0
+    }
+
+    /// `op` of this expression. `Neg` of a literal folds into the literal,
+    /// so `-1` has one tree whether built or parsed.
+    pub fn unary(&self, op: Unary) -> Expr {
+        match (op, self.node()) {
+            (Unary::Neg, Node::Literal(value)) => lit(-value),
+            _ => Expr::new(Node::Unary(op, self.clone())),
+        }
+    }
+
+    /// `op` of this expression and `other`.
+    pub fn binary(&self, op: Binary, other: impl Into<Expr>) -> Expr {
+        Expr::new(Node::Binary(op, self.clone(), other.into()))
+    }
+
+    /// This expression converted to `dtype`: `f32(x)`.
+    pub fn cast(&self, dtype: DType) -> Expr {
+        Expr::new(Node::Cast(dtype, self.clone()))
+    }
+
+    /// `sq(x)`, i.e. `x * x`.
+    pub fn sq(&self) -> Expr {
+        self.unary(Unary::Square)
+    }
+
+    /// `abs(x)`.
+    pub fn abs(&self) -> Expr {
+        self.unary(Unary::Abs)
+    }
+
+    /// `sqrt(x)`.
+    pub fn sqrt(&self) -> Expr {
+        self.unary(Unary::Sqrt)
+    }
+
+    /// `exp(x)`.
+    pub fn exp(&self) -> Expr {
+        self.unary(Unary::Exp)
+    }
+
+    /// `log(x)`, the natural logarithm.
+    pub fn log(&self) -> Expr {
+        self.unary(Unary::Log)
+    }
+
+    /// `sin(x)`.
+    pub fn sin(&self) -> Expr {
+        self.unary(Unary::Sin)
+    }
+
+    /// `cos(x)`.
+    pub fn cos(&self) -> Expr {
+        self.unary(Unary::Cos)
+    }
+
+    /// `tanh(x)`.
+    pub fn tanh(&self) -> Expr {
+        self.unary(Unary::Tanh)
+    }
+
+    /// `pow(x, e)`, defined for `x > 0`.
+    pub fn pow(&self, e: impl Into<Expr>) -> Expr {
+        self.binary(Binary::Pow, e)
+    }
+
+    /// `min(x, other)`.
+    pub fn min(&self, other: impl Into<Expr>) -> Expr {
+        self.binary(Binary::Min, other)
+    }
+
+    /// `max(x, other)`.
+    pub fn max(&self, other: impl Into<Expr>) -> Expr {
+        self.binary(Binary::Max, other)
+    }
+
+    /// `min(max(x, lo), hi)`: `clamp(x, lo, hi)` in text.
+    pub fn clamp(&self, lo: impl Into<Expr>, hi: impl Into<Expr>) -> Expr {
+        self.max(lo).min(hi)
+    }
+
+    /// `x < other`.
+    pub fn lt(&self, other: impl Into<Expr>) -> Expr {
+        self.binary(Binary::Lt, other)
+    }
+
+    /// `x <= other`.
+    pub fn le(&self, other: impl Into<Expr>) -> Expr {
+        self.binary(Binary::Le, other)
+    }
+
+    /// `x > other`.
+    pub fn gt(&self, other: impl Into<Expr>) -> Expr {
+        self.binary(Binary::Gt, other)
+    }
+
+    /// `x >= other`.
+    pub fn ge(&self, other: impl Into<Expr>) -> Expr {
+        self.binary(Binary::Ge, other)
+    }
+
+    /// `x == other`.
+    pub fn equals(&self, other: impl Into<Expr>) -> Expr {
+        self.binary(Binary::Eq, other)
+    }
+
+    /// `x != other`.
+    pub fn not_equals(&self, other: impl Into<Expr>) -> Expr {
+        self.binary(Binary::Ne, other)
+    }
+
+    /// `c && other` of two conditions.
+    pub fn and(&self, other: impl Into<Expr>) -> Expr {
+        self.binary(Binary::And, other)
+    }
+
+    /// `c || other` of two conditions.
+    pub fn or(&self, other: impl Into<Expr>) -> Expr {
+        self.binary(Binary::Or, other)
+    }
+
+    /// The names of the inputs this expression reads, each once, in order
+    /// of first appearance (left to right).
+    ///
+    /// ```
+    /// let e = swath::expr::Expr::parse("b * a + b")?;
+    /// assert_eq!(e.inputs(), ["b", "a"]);
+    /// # Ok::<(), swath::Error>(())
+    /// ```
+    pub fn inputs(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        self.visit(&mut |node| {
+            if let Node::Input(name) = node {
+                if !names.contains(&&**name) {
+                    names.push(name);
+                }
+            }
+        });
+        names
+    }
+
+    /// Every occurrence of the input `name` replaced by `value`: how a
+    /// chain of maps fuses into one expression.
+    ///
+    /// ```
+    /// use swath::expr::{var, Expr};
+    /// let f = var("x").sq();
+    /// let g = var("x") + 1.0;
+    /// assert_eq!(g.substitute("x", &f), Expr::parse("sq(x) + 1")?);
+    /// # Ok::<(), swath::Error>(())
+    /// ```
+    pub fn substitute(&self, name: &str, value: &Expr) -> Expr {
+        let sub = |e: &Expr| e.substitute(name, value);
+        match self.node() {
+            Node::Input(n) if &**n == name => value.clone(),
+            Node::Input(_) | Node::Index | Node::Literal(_) => self.clone(),
+            Node::Unary(op, a) => sub(a).unary(*op),
+            Node::Binary(op, a, b) => sub(a).binary(*op, sub(b)),
+            Node::Select(c, a, b) => select(sub(c), sub(a), sub(b)),
+            Node::Cast(dtype, a) => sub(a).cast(*dtype),
+        }
+    }
+
+    /// Calls `f` on every node, parents before children, left to right.
+    pub(crate) fn visit<'a>(&'a self, f: &mut impl FnMut(&'a Node)) {
+        f(self.node());
+        match self.node() {
+            Node::Input(_) | Node::Index | Node::Literal(_) => {}
+            Node::Unary(_, a) | Node::Cast(_, a) => a.visit(f),
+            Node::Binary(_, a, b) => {
+                a.visit(f);
+                b.visit(f);
+            }
+            Node::Select(c, a, b) => {
+                c.visit(f);
+                a.visit(f);
+                b.visit(f);
+            }
+        }
+    }
+}
+
+impl PartialEq for Expr {
+    /// Structural equality; literals compare by bits, so `nan == nan` and
+    /// `-0 != 0`, which is what a round trip through text must keep.
+    fn eq(&self, other: &Expr) -> bool {
+        match (self.node(), other.node()) {
+            (Node::Input(a), Node::Input(b)) => a == b,
+            (Node::Index, Node::Index) => true,
+            (Node::Literal(a), Node::Literal(b)) => a.to_bits() == b.to_bits(),
+            (Node::Unary(p, a), Node::Unary(q, b)) => p == q && a == b,
+            (Node::Binary(p, a, b), Node::Binary(q, c, d)) => p == q && a == c && b == d,
+            (Node::Select(a, b, c), Node::Select(d, e, f)) => a == d && b == e && c == f,
+            (Node::Cast(s, a), Node::Cast(t, b)) => s == t && a == b,
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Debug for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Expr({self})")
+    }
+}
+
+impl From<&Expr> for Expr {
+    fn from(e: &Expr) -> Expr {
+        e.clone()
+    }
+}
+
+macro_rules! literal_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Expr {
+            fn from(value: $t) -> Expr {
+                lit(value as f64)
+            }
+        }
+    )*};
+}
+literal_from!(f64, f32, i32, u32);
+
+macro_rules! operator {
+    ($trait:ident, $method:ident, $op:expr) => {
+        impl<R: Into<Expr>> std::ops::$trait<R> for Expr {
+            type Output = Expr;
+            fn $method(self, other: R) -> Expr {
+                self.binary($op, other)
+            }
+        }
+        impl<R: Into<Expr>> std::ops::$trait<R> for &Expr {
+            type Output = Expr;
+            fn $method(self, other: R) -> Expr {
+                self.binary($op, other)
+            }
+        }
+        operator!(@literal $trait, $method, $op, f64, f32, i32, u32);
+    };
+    (@literal $trait:ident, $method:ident, $op:expr, $($t:ty),*) => {$(
+        impl std::ops::$trait<Expr> for $t {
+            type Output = Expr;
+            fn $method(self, other: Expr) -> Expr {
+                Expr::from(self).binary($op, other)
+            }
+        }
+    )*};
+}
+operator!(Add, add, Binary::Add);
+operator!(Sub, sub, Binary::Sub);
+operator!(Mul, mul, Binary::Mul);
+operator!(Div, div, Binary::Div);
+operator!(Rem, rem, Binary::Rem);
+
+impl std::ops::Neg for Expr {
+    type Output = Expr;
+    fn neg(self) -> Expr {
+        self.unary(Unary::Neg)
+    }
+}
+
+impl std::ops::Neg for &Expr {
+    type Output = Expr;
+    fn neg(self) -> Expr {
+        self.unary(Unary::Neg)
+    }
+}
+
+impl std::ops::Not for Expr {
+    type Output = Expr;
+    fn not(self) -> Expr {
+        self.unary(Unary::Not)
+    }
+}
