@@ -87,15 +87,14 @@ impl Engine {
         out: &mut [U],
     ) -> Result<(Decision, Device, Option<GpuError>)> {
         let decision = self.explain_shape(&self.expr_shape::<U>(job, None));
-        let fallback = match (decision.device, &self.gpu) {
-            (Device::Gpu, Some(gpu)) => match gpu.map(&job.program, &job.inputs.columns, out, &mut Stopwatch::off()) {
-                Ok(()) => return Ok((decision, Device::Gpu, None)),
-                Err(fault) => Some(self.note_fault(fault)),
-            },
-            _ => None,
-        };
-        self.on_pool(|| eval::map_into(&job.program, &job.inputs.columns, out));
-        Ok((decision, Device::Cpu, fallback))
+        let (program, columns) = (&job.program, &job.inputs.columns);
+        let ((), device, fallback) = self.dispatch(
+            decision,
+            out,
+            |gpu, out| gpu.map(program, columns, out, &mut Stopwatch::off()),
+            |out| eval::map_into(program, columns, out),
+        );
+        Ok((decision, device, fallback))
     }
 
     pub(super) fn execute_expr_reduce<U: Element>(
@@ -108,17 +107,13 @@ impl Engine {
         }
         let decision = self.explain_shape(&self.expr_shape::<U>(job, Some(reduce)));
         let (program, columns) = (&job.program, &job.inputs.columns);
-        let fallback = match (decision.device, &self.gpu) {
-            (Device::Gpu, Some(gpu)) => {
-                match gpu.map_reduce(program, columns, job.len, reduce, &mut Stopwatch::off()) {
-                    Ok(x) => return Ok((x, decision, Device::Gpu, None)),
-                    Err(fault) => Some(self.note_fault(fault)),
-                }
-            }
-            _ => None,
-        };
-        let x = self.on_pool(|| eval::map_reduce(program, columns, job.len, reduce));
-        Ok((x, decision, Device::Cpu, fallback))
+        let (x, device, fallback) = self.dispatch(
+            decision,
+            &mut (),
+            |gpu, ()| gpu.map_reduce(program, columns, job.len, reduce, &mut Stopwatch::off()),
+            |()| eval::map_reduce(program, columns, job.len, reduce),
+        );
+        Ok((x, decision, device, fallback))
     }
 
     fn expr_shape<U: Element>(&self, job: &Prepared<'_, '_>, reduce: Option<Reduce>) -> crate::schedule::Shape {

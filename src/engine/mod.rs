@@ -203,17 +203,17 @@ impl Engine {
         }
         op.check(T::DTYPE)?;
         let decision = self.explain(&Job::map(input, op));
-        let fallback = match (decision.device, &self.gpu) {
-            (Device::Gpu, Some(gpu)) => {
-                match gpu.map(&Program::of_op(Some(op), T::DTYPE)?, &[Column::of(input)], out, &mut Stopwatch::off()) {
-                    Ok(()) => return Ok((decision, Device::Gpu, None)),
-                    Err(fault) => Some(self.note_fault(fault)),
-                }
-            }
-            _ => None,
-        };
-        self.on_pool(|| cpu::map_into(input, out, op));
-        Ok((decision, Device::Cpu, fallback))
+        let ((), device, fallback) = self.dispatch(
+            decision,
+            out,
+            |gpu, out| {
+                // Compiled only for the GPU: the CPU runs the op's own loop.
+                let program = Program::of_op(Some(op), T::DTYPE).map_err(|e| GpuError::Unsupported(e.to_string()))?;
+                gpu.map(&program, &[Column::of(input)], out, &mut Stopwatch::off())
+            },
+            |out| cpu::map_into(input, out, op),
+        );
+        Ok((decision, device, fallback))
     }
 
     fn execute_reduce<T: Element>(
@@ -229,15 +229,13 @@ impl Engine {
             return Err(Error::EmptyReduction { reduce });
         }
         let decision = self.explain(&Job { source: Source::Op { input, map }, reduce: Some(reduce) });
-        let fallback = match (decision.device, &self.gpu) {
-            (Device::Gpu, Some(gpu)) => match self.gpu_reduce(gpu, input, map, reduce, &mut Stopwatch::off()) {
-                Ok(x) => return Ok((x, decision, Device::Gpu, None)),
-                Err(fault) => Some(self.note_fault(fault)),
-            },
-            _ => None,
-        };
-        let x = self.on_pool(|| cpu::map_reduce(input, map, reduce));
-        Ok((x, decision, Device::Cpu, fallback))
+        let (x, device, fallback) = self.dispatch(
+            decision,
+            &mut (),
+            |gpu, ()| self.gpu_reduce(gpu, input, map, reduce, &mut Stopwatch::off()),
+            |()| cpu::map_reduce(input, map, reduce),
+        );
+        Ok((x, decision, device, fallback))
     }
 
     /// Runs `job` on the GPU with its phases separated and timed: upload,
@@ -325,6 +323,27 @@ impl Engine {
     #[doc(hidden)]
     pub fn inject_gpu_fault(&self, fault: InjectedFault) -> bool {
         self.gpu.as_ref().map(|gpu| gpu.inject(fault)).is_some()
+    }
+
+    /// Runs `on_gpu` if `decision` chose the GPU, else (or if it fails)
+    /// `on_cpu` on the engine's pool; both work on `state`, such as the
+    /// output array. Returns the result, where it came from, and the GPU
+    /// fault that sent it to the CPU, if any.
+    fn dispatch<S: Send + ?Sized, R: Send>(
+        &self,
+        decision: Decision,
+        state: &mut S,
+        on_gpu: impl FnOnce(&Gpu, &mut S) -> Result<R, GpuError>,
+        on_cpu: impl FnOnce(&mut S) -> R + Send,
+    ) -> (R, Device, Option<GpuError>) {
+        let fallback = match (decision.device, &self.gpu) {
+            (Device::Gpu, Some(gpu)) => match on_gpu(gpu, state) {
+                Ok(x) => return (x, Device::Gpu, None),
+                Err(fault) => Some(self.note_fault(fault)),
+            },
+            _ => None,
+        };
+        (self.on_pool(|| on_cpu(state)), Device::Cpu, fallback)
     }
 
     /// Logs a GPU fault before the job reruns on the CPU.

@@ -91,15 +91,14 @@ impl Scalar {
 
     /// `x` as a scalar of its own type.
     pub fn of<T: crate::Element>(x: T) -> Scalar {
-        Scalar::new(0.0, T::DTYPE).with_bits(bytemuck::bytes_of(&x))
-    }
-
-    fn with_bits(self, bytes: &[u8]) -> Scalar {
-        match self {
-            Scalar::F32(_) => Scalar::F32(bytemuck::pod_read_unaligned(bytes)),
-            Scalar::F64(_) => Scalar::F64(bytemuck::pod_read_unaligned(bytes)),
-            Scalar::I32(_) => Scalar::I32(bytemuck::pod_read_unaligned(bytes)),
-            Scalar::U32(_) => Scalar::U32(bytemuck::pod_read_unaligned(bytes)),
+        // `T::DTYPE` names `T` exactly (the trait is sealed), so each cast
+        // is between a type and itself.
+        let bytes = bytemuck::bytes_of(&x);
+        match T::DTYPE {
+            DType::F32 => Scalar::F32(bytemuck::pod_read_unaligned(bytes)),
+            DType::F64 => Scalar::F64(bytemuck::pod_read_unaligned(bytes)),
+            DType::I32 => Scalar::I32(bytemuck::pod_read_unaligned(bytes)),
+            DType::U32 => Scalar::U32(bytemuck::pod_read_unaligned(bytes)),
         }
     }
 

@@ -3,42 +3,19 @@
 
 use super::kernels::{map1, map2};
 use super::lane::{Arg, Lane};
+use crate::dtype::Element;
 use crate::expr::Unary;
 
-/// A number type's element operations. Private to the evaluator: the
-/// sealed [`crate::dtype::Element`] arithmetic lacks `-`, `/`, `%` and
-/// the casts, and their edge cases here follow the GPU, not Rust.
-pub(super) trait Num: Lane + PartialOrd {
-    fn add(self, b: Self) -> Self;
+/// The element operations the evaluator needs beyond [`Element`]'s own
+/// arithmetic (`+ *`, neg, abs, NaN-propagating min/max, shared with the
+/// single-op CPU path): `-`, `/`, `%`, the float functions and the casts,
+/// whose edge cases follow the GPU, not Rust.
+pub(super) trait Num: Lane + Element {
     fn sub(self, b: Self) -> Self;
-    fn mul(self, b: Self) -> Self;
     /// Integers: `a / 0 == a`, `MIN / -1 == MIN`, else truncating.
     fn div(self, b: Self) -> Self;
     /// Floats: `fmod`. Integers: `a % 0 == 0`, `MIN % -1 == 0`.
     fn rem(self, b: Self) -> Self;
-    fn neg(self) -> Self;
-    fn abs(self) -> Self;
-    fn is_nan(self) -> bool;
-
-    /// `self` if it is NaN or less than `b`, else `b` (as `Arith::min_nan`).
-    #[inline(always)]
-    fn min_nan(self, b: Self) -> Self {
-        if self.is_nan() || self < b {
-            self
-        } else {
-            b
-        }
-    }
-
-    /// `self` if it is NaN or greater than `b`, else `b` (as `Arith::max_nan`).
-    #[inline(always)]
-    fn max_nan(self, b: Self) -> Self {
-        if self.is_nan() || self > b {
-            self
-        } else {
-            b
-        }
-    }
 
     /// The float-only functions over a chunk. `Program::compile` rejects
     /// them on integers, so the integer versions are unreachable.
@@ -47,27 +24,19 @@ pub(super) trait Num: Lane + PartialOrd {
     fn pow(a: Arg<'_, Self>, b: Arg<'_, Self>, out: &mut [Self]);
 
     /// Conversions to this type: true is 1.
-    fn from_bool(c: bool) -> Self;
-    fn from_f32(x: f32) -> Self;
-    fn from_f64(x: f64) -> Self;
-    fn from_i32(x: i32) -> Self;
-    fn from_u32(x: u32) -> Self;
+    fn of_bool(c: bool) -> Self;
+    fn of_f32(x: f32) -> Self;
+    fn of_f64(x: f64) -> Self;
+    fn of_i32(x: i32) -> Self;
+    fn of_u32(x: u32) -> Self;
 }
 
 macro_rules! float_num {
     ($t:ident) => {
         impl Num for $t {
             #[inline(always)]
-            fn add(self, b: Self) -> Self {
-                self + b
-            }
-            #[inline(always)]
             fn sub(self, b: Self) -> Self {
                 self - b
-            }
-            #[inline(always)]
-            fn mul(self, b: Self) -> Self {
-                self * b
             }
             #[inline(always)]
             fn div(self, b: Self) -> Self {
@@ -76,18 +45,6 @@ macro_rules! float_num {
             #[inline(always)]
             fn rem(self, b: Self) -> Self {
                 self % b
-            }
-            #[inline(always)]
-            fn neg(self) -> Self {
-                -self
-            }
-            #[inline(always)]
-            fn abs(self) -> Self {
-                $t::abs(self)
-            }
-            #[inline(always)]
-            fn is_nan(self) -> bool {
-                $t::is_nan(self)
             }
             fn float_unary(op: Unary, a: Arg<'_, Self>, out: &mut [Self]) {
                 match op {
@@ -106,25 +63,25 @@ macro_rules! float_num {
                 map2(a, b, out, $t::powf)
             }
             #[inline(always)]
-            fn from_bool(c: bool) -> Self {
+            fn of_bool(c: bool) -> Self {
                 $t::from(u8::from(c))
             }
             // Between floats and from integers, Rust's `as` rounds to
             // nearest, as WGSL's conversions do.
             #[inline(always)]
-            fn from_f32(x: f32) -> Self {
+            fn of_f32(x: f32) -> Self {
                 x as $t
             }
             #[inline(always)]
-            fn from_f64(x: f64) -> Self {
+            fn of_f64(x: f64) -> Self {
                 x as $t
             }
             #[inline(always)]
-            fn from_i32(x: i32) -> Self {
+            fn of_i32(x: i32) -> Self {
                 x as $t
             }
             #[inline(always)]
-            fn from_u32(x: u32) -> Self {
+            fn of_u32(x: u32) -> Self {
                 x as $t
             }
         }
@@ -135,19 +92,11 @@ macro_rules! float_num {
 /// represent inside the integer's range: naga clamps a float to them
 /// before converting, so `i32(3e9f)` is 2147483520, not `i32::MAX`.
 macro_rules! int_num {
-    ($t:ident, abs: $abs:expr, f32_range: $lo32:expr, $hi32:expr, f64_range: $lo64:expr, $hi64:expr) => {
+    ($t:ident, f32_range: $lo32:expr, $hi32:expr, f64_range: $lo64:expr, $hi64:expr) => {
         impl Num for $t {
-            #[inline(always)]
-            fn add(self, b: Self) -> Self {
-                self.wrapping_add(b)
-            }
             #[inline(always)]
             fn sub(self, b: Self) -> Self {
                 self.wrapping_sub(b)
-            }
-            #[inline(always)]
-            fn mul(self, b: Self) -> Self {
-                self.wrapping_mul(b)
             }
             #[inline(always)]
             fn div(self, b: Self) -> Self {
@@ -165,19 +114,6 @@ macro_rules! int_num {
                     self.wrapping_rem(b)
                 }
             }
-            #[inline(always)]
-            fn neg(self) -> Self {
-                self.wrapping_neg()
-            }
-            #[inline(always)]
-            fn abs(self) -> Self {
-                let abs: fn($t) -> $t = $abs;
-                abs(self)
-            }
-            #[inline(always)]
-            fn is_nan(self) -> bool {
-                false
-            }
             fn float_unary(op: Unary, _: Arg<'_, Self>, _: &mut [Self]) {
                 unreachable!("Program::compile allows {} on floats only", op.name())
             }
@@ -185,27 +121,27 @@ macro_rules! int_num {
                 unreachable!("Program::compile allows pow on floats only")
             }
             #[inline(always)]
-            fn from_bool(c: bool) -> Self {
+            fn of_bool(c: bool) -> Self {
                 $t::from(c)
             }
             // Clamping leaves NaN as it is, and `as` turns NaN into 0.
             #[inline(always)]
-            fn from_f32(x: f32) -> Self {
+            fn of_f32(x: f32) -> Self {
                 x.clamp($lo32, $hi32) as $t
             }
             #[inline(always)]
-            fn from_f64(x: f64) -> Self {
+            fn of_f64(x: f64) -> Self {
                 x.clamp($lo64, $hi64) as $t
             }
             // Between integer types, `as` keeps the bits (wraps).
             #[inline(always)]
             #[allow(clippy::unnecessary_cast)]
-            fn from_i32(x: i32) -> Self {
+            fn of_i32(x: i32) -> Self {
                 x as $t
             }
             #[inline(always)]
             #[allow(clippy::unnecessary_cast)]
-            fn from_u32(x: u32) -> Self {
+            fn of_u32(x: u32) -> Self {
                 x as $t
             }
         }
@@ -214,5 +150,5 @@ macro_rules! int_num {
 
 float_num!(f32);
 float_num!(f64);
-int_num!(i32, abs: i32::wrapping_abs, f32_range: -2147483648.0, 2147483520.0, f64_range: -2147483648.0, 2147483647.0);
-int_num!(u32, abs: |x| x, f32_range: 0.0, 4294967040.0, f64_range: 0.0, 4294967295.0);
+int_num!(i32, f32_range: -2147483648.0, 2147483520.0, f64_range: -2147483648.0, 2147483647.0);
+int_num!(u32, f32_range: 0.0, 4294967040.0, f64_range: 0.0, 4294967295.0);

@@ -112,10 +112,10 @@ fn with_dst<T: Lane>(chunk: &Chunk, bank: &mut Bank, dst: Dst, f: impl FnOnce(&B
 /// Converts step `a` to `T` (see [`Num`]'s `from_*` for the rules).
 fn cast<T: Num>(chunk: &Chunk, bank: &Bank, a: usize, out: &mut [T]) {
     match chunk.instrs[a].ty {
-        Ty::Bool => map1(chunk.arg(bank, a), out, T::from_bool),
-        Ty::Num(DType::F32) => map1(chunk.arg(bank, a), out, T::from_f32),
-        Ty::Num(DType::F64) => map1(chunk.arg(bank, a), out, T::from_f64),
-        Ty::Num(DType::I32) => map1(chunk.arg(bank, a), out, T::from_i32),
-        Ty::Num(DType::U32) => map1(chunk.arg(bank, a), out, T::from_u32),
+        Ty::Bool => map1(chunk.arg(bank, a), out, T::of_bool),
+        Ty::Num(DType::F32) => map1(chunk.arg(bank, a), out, T::of_f32),
+        Ty::Num(DType::F64) => map1(chunk.arg(bank, a), out, T::of_f64),
+        Ty::Num(DType::I32) => map1(chunk.arg(bank, a), out, T::of_i32),
+        Ty::Num(DType::U32) => map1(chunk.arg(bank, a), out, T::of_u32),
     }
 }
