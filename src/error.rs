@@ -91,6 +91,13 @@ pub enum Error {
     /// The CPU thread pool could not be built.
     #[error("cannot build the CPU thread pool: {0}")]
     ThreadPool(String),
+    /// A pipeline is described wrongly: a name used twice or unknown, a
+    /// stage that reads no array, an output of another type.
+    #[error("pipeline: {0}")]
+    Pipeline(String),
+    /// A submitted job panicked; the panic is contained to its handle.
+    #[error("job panicked: {0}")]
+    JobPanicked(String),
     /// A GPU fault that could not be recovered on the CPU.
     #[error(transparent)]
     Gpu(#[from] GpuError),

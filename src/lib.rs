@@ -24,6 +24,7 @@
 //! - Semantics of every op (wrapping integers, NaN-propagating min/max) are
 //!   in [`op`].
 
+pub mod array;
 pub mod canonical;
 mod cpu;
 #[cfg(feature = "mpi")]
@@ -33,15 +34,18 @@ mod engine;
 mod error;
 pub mod expr;
 mod gpu;
+mod handle;
 mod inputs;
 mod job;
 pub mod op;
 pub mod schedule;
 
+pub use array::{Array, Outputs, Pipeline};
 pub use dtype::{DType, Element};
 pub use engine::{Engine, EngineBuilder, Outcome, Output, DEFAULT_GPU_TIMEOUT};
 pub use error::{Error, GpuError, Result};
-pub use gpu::{adapters, preferred_adapter, GpuInfo, GpuProfile, InjectedFault};
+pub use gpu::{adapters, preferred_adapter, GpuInfo, GpuProfile, InjectedFault, Transfers};
+pub use handle::{wait_all, JobHandle};
 pub use inputs::Inputs;
 pub use job::Job;
 pub use op::{Op, Reduce};

@@ -1,6 +1,6 @@
 //! [`EngineBuilder`]: an engine with a chosen policy, thread count and GPU timeout.
 
-use super::Engine;
+use super::{Core, Engine};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::schedule::{CostModel, Policy};
@@ -19,6 +19,7 @@ pub struct EngineBuilder {
     policy: Option<Policy>,
     threads: Option<usize>,
     gpu_timeout: Option<Duration>,
+    chunk_bytes: Option<u64>,
 }
 
 /// How long one GPU submission may take before it counts as a fault and
@@ -47,6 +48,15 @@ impl EngineBuilder {
         self
     }
 
+    /// Cuts GPU transfers and resident arrays into pieces of at most
+    /// `bytes` (a few MiB at least): lets tests stream many pieces through
+    /// small inputs.
+    #[doc(hidden)]
+    pub fn chunk_bytes(mut self, bytes: u64) -> Self {
+        self.chunk_bytes = Some(bytes);
+        self
+    }
+
     /// Creates the engine. With [`Policy::Gpu`] and no usable adapter this
     /// is [`Error::NoGpu`]; with [`Policy::Auto`] the engine then uses the CPU.
     pub fn build(self) -> Result<Engine> {
@@ -65,13 +75,13 @@ impl EngineBuilder {
         };
         let (gpu, gpu_absent) = match policy {
             Policy::Cpu => (None, "not opened: policy is cpu".to_string()),
-            _ => match Gpu::open(self.gpu_timeout.unwrap_or(DEFAULT_GPU_TIMEOUT)) {
+            _ => match Gpu::open(self.gpu_timeout.unwrap_or(DEFAULT_GPU_TIMEOUT), self.chunk_bytes) {
                 Ok(gpu) => (Some(gpu), String::new()),
                 Err(why) if policy == Policy::Gpu => return Err(Error::NoGpu { detail: format!(": {why}") }),
                 Err(why) => (None, why),
             },
         };
         let threads = pool.as_ref().map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
-        Ok(Engine { policy, gpu, gpu_absent, pool, model: CostModel::with_threads(threads) })
+        Ok(Engine::from_core(Core { policy, gpu, gpu_absent, pool, model: CostModel::with_threads(threads) }))
     }
 }

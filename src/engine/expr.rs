@@ -60,7 +60,7 @@ impl Engine {
     /// ```
     pub fn eval_reduce<U: Element>(&self, expr: &Expr, inputs: &Inputs<'_>, reduce: Reduce) -> Result<U> {
         let job = self.prepare::<U>(expr, inputs)?;
-        if job.len < SMALL_JOB && self.policy != Policy::Gpu && (job.len > 0 || reduce.has_identity()) {
+        if job.len < SMALL_JOB && self.core.policy != Policy::Gpu && (job.len > 0 || reduce.has_identity()) {
             return Ok(eval::map_reduce(&job.program, &inputs.columns, job.len, reduce));
         }
         Ok(self.execute_expr_reduce(&job, reduce)?.0)
@@ -74,7 +74,7 @@ impl Engine {
     }
 
     fn run_expr_map<U: Element>(&self, job: &Prepared<'_, '_>, out: &mut [U]) -> Result<Device> {
-        if job.len < SMALL_JOB && self.policy != Policy::Gpu {
+        if job.len < SMALL_JOB && self.core.policy != Policy::Gpu {
             eval::map_into(&job.program, &job.inputs.columns, out);
             return Ok(Device::Cpu);
         }

@@ -1,9 +1,11 @@
 //! [`Engine`]: the entry point. Owns the CPU pool and the GPU device, routes
 //! each job, and reruns a failed GPU job on the CPU.
 
+mod array;
 mod builder;
 mod expr;
 mod outcome;
+mod submit;
 
 pub use builder::{EngineBuilder, DEFAULT_GPU_TIMEOUT};
 pub use outcome::{Outcome, Output};
@@ -17,6 +19,7 @@ use crate::inputs::Column;
 use crate::job::{Job, Source};
 use crate::op::{Op, Reduce};
 use crate::schedule::{route, CostModel, Decision, Device, Policy, Shape, SMALL_JOB};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// A data-parallel engine: maps and reductions on the GPU or the CPU.
@@ -33,7 +36,16 @@ use std::time::Instant;
 /// assert_eq!(engine.map_reduce(&xs, Op::Square, Reduce::Sum)?, 385.0);
 /// # Ok::<(), swath::Error>(())
 /// ```
+///
+/// An `Engine` is a handle: clones share one device, pool and cache, so a
+/// clone can move into another thread or a submitted job.
+#[derive(Clone)]
 pub struct Engine {
+    core: Arc<Core>,
+}
+
+/// What every clone of an [`Engine`] shares.
+struct Core {
     policy: Policy,
     gpu: Option<Gpu>,
     gpu_absent: String,
@@ -44,10 +56,10 @@ pub struct Engine {
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
-            .field("policy", &self.policy)
+            .field("policy", &self.core.policy)
             .field("threads", &self.threads())
             .field("gpu", &self.gpu())
-            .field("gpu_absent", &self.gpu_absent)
+            .field("gpu_absent", &self.core.gpu_absent)
             .finish()
     }
 }
@@ -60,13 +72,17 @@ impl Engine {
 
     /// A CPU-only engine on rayon's global pool; never fails.
     pub fn cpu() -> Engine {
-        Engine {
+        Engine::from_core(Core {
             policy: Policy::Cpu,
             gpu: None,
             gpu_absent: "not opened: policy is cpu".into(),
             pool: None,
             model: CostModel::with_threads(rayon::current_num_threads()),
-        }
+        })
+    }
+
+    fn from_core(core: Core) -> Engine {
+        Engine { core: Arc::new(core) }
     }
 
     /// A builder for a chosen policy and thread count.
@@ -76,22 +92,28 @@ impl Engine {
 
     /// The routing policy.
     pub fn policy(&self) -> Policy {
-        self.policy
+        self.core.policy
     }
 
     /// Threads of the CPU pool.
     pub fn threads(&self) -> usize {
-        self.model.cpu_threads
+        self.core.model.cpu_threads
     }
 
     /// The GPU adapter in use, if one was opened.
     pub fn gpu(&self) -> Option<&GpuInfo> {
-        self.gpu.as_ref().map(Gpu::info)
+        self.core.gpu.as_ref().map(Gpu::info)
+    }
+
+    /// True if a GPU is open and has not been lost; once it is lost, jobs
+    /// run on the CPU.
+    pub fn gpu_healthy(&self) -> bool {
+        self.core.gpu.as_ref().is_some_and(|gpu| gpu.traits().healthy)
     }
 
     /// Why no GPU is open (empty when one is).
     pub fn gpu_absent_reason(&self) -> &str {
-        &self.gpu_absent
+        &self.core.gpu_absent
     }
 
     /// Where `job` would run, and why; runs nothing. (A job that cannot
@@ -109,7 +131,7 @@ impl Engine {
     /// println!("{}", Engine::cpu().explain_shape(&shape));
     /// ```
     pub fn explain_shape(&self, shape: &Shape) -> Decision {
-        route(self.policy, self.gpu.as_ref().map(Gpu::traits), shape, &self.model)
+        route(self.core.policy, self.core.gpu.as_ref().map(Gpu::traits), shape, &self.core.model)
     }
 
     /// Runs `job` and reports where it ran.
@@ -189,7 +211,7 @@ impl Engine {
     /// job costs about a plain loop.
     #[inline]
     fn small_on_cpu(&self, len: usize) -> bool {
-        len < SMALL_JOB && self.policy != Policy::Gpu
+        len < SMALL_JOB && self.core.policy != Policy::Gpu
     }
 
     fn execute_map<T: Element>(
@@ -254,7 +276,8 @@ impl Engine {
     /// # Ok::<(), swath::Error>(())
     /// ```
     pub fn profile_gpu<T: Element>(&self, job: &Job<'_, T>) -> Result<(Output<T>, GpuProfile)> {
-        let gpu = self.gpu.as_ref().ok_or_else(|| Error::NoGpu { detail: format!(": {}", self.gpu_absent) })?;
+        let gpu =
+            self.core.gpu.as_ref().ok_or_else(|| Error::NoGpu { detail: format!(": {}", self.core.gpu_absent) })?;
         let (program, columns, len) = match &job.source {
             Source::Op { input, map } => {
                 if let Some(op) = map {
@@ -267,7 +290,7 @@ impl Engine {
                 (prepared.program, inputs.columns.clone(), prepared.len)
             }
         };
-        let decision = route(Policy::Gpu, Some(gpu.traits()), &self.shape(job), &self.model);
+        let decision = route(Policy::Gpu, Some(gpu.traits()), &self.shape(job), &self.core.model);
         if decision.device != Device::Gpu {
             return Err(GpuError::Unsupported(decision.reason.to_string()).into());
         }
@@ -315,14 +338,14 @@ impl Engine {
     /// pipelines are cached by an expression's structure.
     #[doc(hidden)]
     pub fn compiled_kernels(&self) -> usize {
-        self.gpu.as_ref().map_or(0, Gpu::compiled_kernels)
+        self.core.gpu.as_ref().map_or(0, Gpu::compiled_kernels)
     }
 
     /// Makes the next GPU job fail with `fault`, to test the fallback.
     /// Returns false (and does nothing) when no GPU is open.
     #[doc(hidden)]
     pub fn inject_gpu_fault(&self, fault: InjectedFault) -> bool {
-        self.gpu.as_ref().map(|gpu| gpu.inject(fault)).is_some()
+        self.core.gpu.as_ref().map(|gpu| gpu.inject(fault)).is_some()
     }
 
     /// Runs `on_gpu` if `decision` chose the GPU, else (or if it fails)
@@ -336,7 +359,7 @@ impl Engine {
         on_gpu: impl FnOnce(&Gpu, &mut S) -> Result<R, GpuError>,
         on_cpu: impl FnOnce(&mut S) -> R + Send,
     ) -> (R, Device, Option<GpuError>) {
-        let fallback = match (decision.device, &self.gpu) {
+        let fallback = match (decision.device, &self.core.gpu) {
             (Device::Gpu, Some(gpu)) => match on_gpu(gpu, state) {
                 Ok(x) => return (x, Device::Gpu, None),
                 Err(fault) => Some(self.note_fault(fault)),
@@ -353,7 +376,7 @@ impl Engine {
     }
 
     fn on_pool<R: Send>(&self, work: impl FnOnce() -> R + Send) -> R {
-        match &self.pool {
+        match &self.core.pool {
             Some(pool) => pool.install(work),
             None => work(),
         }

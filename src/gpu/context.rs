@@ -1,5 +1,6 @@
 //! Adapter selection and the device: opened once per engine.
 
+use super::transfers::Counters;
 use crate::error::GpuError;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -119,6 +120,10 @@ pub(crate) struct Context {
     pub info: GpuInfo,
     /// Longest wait for one submission before it counts as a fault.
     pub timeout: Duration,
+    /// Uploads, readbacks and submissions so far.
+    pub counters: Counters,
+    /// Most bytes of one array a chunk or a resident segment holds.
+    pub chunk_bytes: u64,
     lost: Arc<AtomicBool>,
     lost_reason: Arc<Mutex<String>>,
 }
@@ -150,7 +155,16 @@ impl Context {
         // Errors outside an error scope must not panic (wgpu's default):
         // swath scopes all its work, so this only logs stragglers.
         device.on_uncaptured_error(Arc::new(|error| log::error!("uncaptured GPU error: {error}")));
-        Ok(Context { device, queue, info, timeout, lost, lost_reason })
+        Ok(Context {
+            device,
+            queue,
+            info,
+            timeout,
+            counters: Counters::default(),
+            chunk_bytes: u64::MAX,
+            lost,
+            lost_reason,
+        })
     }
 
     /// True until the device is lost.
@@ -170,10 +184,19 @@ impl Context {
         self.lost()
     }
 
+    /// Submits `commands` to the queue, counting the submission.
+    pub fn submit(&self, commands: impl IntoIterator<Item = wgpu::CommandBuffer>) -> wgpu::SubmissionIndex {
+        self.counters.submitted();
+        self.queue.submit(commands)
+    }
+
     /// Waits for `submission`, turning a timeout or a loss into a fault.
     pub fn wait(&self, submission: wgpu::SubmissionIndex) -> Result<(), GpuError> {
-        let waited =
-            self.device.poll(wgpu::PollType::Wait { submission_index: Some(submission), timeout: Some(self.timeout) });
+        self.wait_for(Some(submission))
+    }
+
+    fn wait_for(&self, submission_index: Option<wgpu::SubmissionIndex>) -> Result<(), GpuError> {
+        let waited = self.device.poll(wgpu::PollType::Wait { submission_index, timeout: Some(self.timeout) });
         if let Some(lost) = self.lost() {
             return Err(lost);
         }

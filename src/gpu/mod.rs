@@ -7,12 +7,18 @@ mod context;
 mod kernel;
 mod map;
 mod pipelines;
+mod pool;
 mod profile;
 mod reduce;
+mod resident;
 mod scratch;
+mod stream;
+mod transfers;
 
 pub use context::{adapters, preferred_adapter, GpuInfo};
 pub use profile::GpuProfile;
+pub(crate) use resident::{DeviceArray, Source, Stage};
+pub use transfers::Transfers;
 
 use crate::dtype::Element;
 use crate::error::GpuError;
@@ -45,6 +51,7 @@ pub enum InjectedFault {
 pub(crate) struct Gpu {
     ctx: Context,
     pipelines: Pipelines,
+    pool: std::sync::Arc<pool::Pool>,
     /// Held for the whole of a job: GPU jobs run one at a time.
     scratch: Mutex<Scratch>,
     injected: Mutex<Option<InjectedFault>>,
@@ -52,10 +59,15 @@ pub(crate) struct Gpu {
 
 impl Gpu {
     /// Opens the adapter swath would pick; the error says why none is usable.
-    pub fn open(timeout: std::time::Duration) -> Result<Gpu, String> {
+    /// Transfers and resident segments are cut at `chunk_bytes` at most
+    /// (default [`MAX_CHUNK_BYTES`]).
+    pub fn open(timeout: std::time::Duration, chunk_bytes: Option<u64>) -> Result<Gpu, String> {
+        let mut ctx = Context::open(timeout)?;
+        ctx.chunk_bytes = chunk_bytes.unwrap_or(MAX_CHUNK_BYTES).min(MAX_CHUNK_BYTES);
         Ok(Gpu {
-            ctx: Context::open(timeout)?,
+            ctx,
             pipelines: Pipelines::default(),
+            pool: Default::default(),
             scratch: Mutex::default(),
             injected: Mutex::default(),
         })
@@ -114,8 +126,14 @@ impl Gpu {
             // Buffers or pipelines may be invalid now; rebuild them next time.
             scratch.clear();
             self.pipelines.clear();
+            self.pool.clear();
         }
         result
+    }
+
+    /// Host–device traffic so far.
+    pub fn transfers(&self) -> Transfers {
+        self.ctx.counters.snapshot()
     }
 
     /// Pipelines compiled so far.
@@ -158,13 +176,13 @@ impl Gpu {
 /// job holds (input, output and readback of one chunk) on adapters whose
 /// bindings reach gigabytes; at this size a submission's fixed cost is
 /// well under 1% of the transfer.
-const MAX_CHUNK_BYTES: u64 = 256 << 20;
+pub(crate) const MAX_CHUNK_BYTES: u64 = 256 << 20;
 
 /// Elements per uploaded chunk: as many elements of `widest` bytes as one
-/// storage binding (and [`MAX_CHUNK_BYTES`]) holds, rounded down to a
+/// storage binding (and the context's chunk size) holds, rounded down to a
 /// multiple of `multiple`.
 fn chunk_elements(ctx: &Context, widest: usize, multiple: usize) -> usize {
-    let bytes = ctx.info.max_binding_bytes.min(MAX_CHUNK_BYTES);
+    let bytes = ctx.info.max_binding_bytes.min(ctx.chunk_bytes);
     let per_binding = (bytes / widest as u64) as usize;
     (per_binding / multiple).max(1) * multiple
 }

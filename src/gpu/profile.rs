@@ -21,6 +21,9 @@ pub struct GpuProfile {
     pub kernel: Duration,
     /// Device to host: copying, mapping and reading the result.
     pub readback: Duration,
+    /// Of `readback`, the host's copy out of mapped memory into the
+    /// result: slow where a driver maps readback memory uncached.
+    pub readback_copy: Duration,
     /// True if `kernel` comes from GPU timestamp queries.
     pub kernel_timestamps: bool,
 }
@@ -115,13 +118,20 @@ impl Stopwatch {
         })
     }
 
-    /// Ends the upload phase: the buffer writes queued so far complete.
-    pub fn uploaded(&mut self, ctx: &Context) -> Result<(), GpuError> {
-        if self.profile.is_some() {
-            ctx.wait(ctx.queue.submit([]))?;
-            self.charge(|p| &mut p.upload);
+    /// True if the phases are being separated and timed.
+    pub fn is_on(&self) -> bool {
+        self.profile.is_some()
+    }
+
+    /// Ends the upload phase: when profiling, runs `encoder`'s copies (and
+    /// the buffer writes queued so far) now and hands back a fresh encoder.
+    pub fn uploaded(&mut self, ctx: &Context, encoder: wgpu::CommandEncoder) -> Result<wgpu::CommandEncoder, GpuError> {
+        if self.profile.is_none() {
+            return Ok(encoder);
         }
-        Ok(())
+        ctx.wait(ctx.submit([encoder.finish()]))?;
+        self.charge(|p| &mut p.upload);
+        Ok(ctx.device.create_command_encoder(&Default::default()))
     }
 
     /// Ends the kernel phase: when profiling, runs `encoder`'s dispatches
@@ -136,7 +146,7 @@ impl Stopwatch {
         }
         let timed = self.timestamps.as_mut().filter(|t| t.used > 0);
         let Some(timestamps) = timed else {
-            ctx.wait(ctx.queue.submit([encoder.finish()]))?;
+            ctx.wait(ctx.submit([encoder.finish()]))?;
             self.charge(|p| &mut p.kernel);
             return Ok(ctx.device.create_command_encoder(&Default::default()));
         };
@@ -145,7 +155,7 @@ impl Stopwatch {
         encoder.copy_buffer_to_buffer(&timestamps.resolved, 0, &timestamps.readback, 0, bytes);
         timestamps.used = 0;
         let mut kernel = Duration::ZERO;
-        let submission = ctx.queue.submit([encoder.finish()]);
+        let submission = ctx.submit([encoder.finish()]);
         read_back(ctx, &timestamps.readback, bytes, submission, |view| kernel = Timestamps::kernel_time(ctx, view))?;
         if let Some(profile) = &mut self.profile {
             profile.kernel += kernel;
@@ -153,6 +163,13 @@ impl Stopwatch {
         }
         self.mark = Instant::now();
         Ok(ctx.device.create_command_encoder(&Default::default()))
+    }
+
+    /// Adds `copy` to the time spent copying out of mapped memory.
+    pub fn copied(&mut self, copy: Duration) {
+        if let Some(profile) = &mut self.profile {
+            profile.readback_copy += copy;
+        }
     }
 
     /// Ends the readback phase (the caller has waited for it).

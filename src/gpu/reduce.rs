@@ -1,26 +1,28 @@
 //! Canonical-order reduction on the GPU.
 //!
-//! Level one folds the input, chunk by chunk, into one partial per tile;
-//! chunks hold whole tiles, so chunking does not change the order. Later
-//! levels fold the partials, ping-ponging between two buffers, in the same
-//! submission as the last chunk; only the final value is read back.
+//! Level one folds the input, piece by piece, into one partial per tile;
+//! pieces (uploaded chunks or resident segments) hold whole tiles, so
+//! cutting the input does not change the order. Later levels fold the
+//! partials, ping-ponging between two buffers, in the same submission as
+//! the last piece; only the final value leaves the partial buffers.
 
 use super::kernel::{Kernel, Layout};
-use super::map::upload;
 use super::profile::Stopwatch;
+use super::resident::DeviceArray;
 use super::scratch::{param_slot_bytes, read_back, Role, Scratch, PARAM_SLOTS};
+use super::stream::Uploads;
 use super::{binding, chunk_elements, widest, Context, Dispatch, Pipelines};
 use crate::canonical::{tiles, TILE};
-use crate::dtype::Element;
+use crate::dtype::{DType, Element};
 use crate::error::GpuError;
 use crate::expr::program::{Program, Scalar, Structure};
 use crate::inputs::Column;
 use crate::op::Reduce;
 use std::sync::Arc;
 
-/// Tiles per chunk are a multiple of this, so each chunk's partials start
+/// Tiles per piece are a multiple of this, so each piece's partials start
 /// at a storage-offset-aligned byte (256 bytes at most, 4 bytes a partial).
-const TILE_ALIGN: usize = 64;
+pub(super) const TILE_ALIGN: usize = 64;
 
 /// What to reduce: `len` elements of `program(columns)`.
 pub(super) struct Job<'a> {
@@ -30,6 +32,7 @@ pub(super) struct Job<'a> {
     pub reduce: Reduce,
 }
 
+/// Reduces host data, uploading it a chunk at a time.
 pub(super) fn run<U: Element>(
     ctx: &Context,
     pipelines: &Pipelines,
@@ -41,38 +44,114 @@ pub(super) fn run<U: Element>(
     if job.len == 0 {
         return Ok(identity);
     }
-    let size = size_of::<U>() as u64;
-    let partials = tiles(job.len);
-    if partials as u64 * size > ctx.info.max_binding_bytes {
-        return Err(GpuError::Unsupported(format!(
-            "{} elements need more tile partials than one binding holds",
-            job.len
-        )));
-    }
-    let first = Kernel { structure: job.program.structure.clone(), reduce: Some(job.reduce) };
-    let rest = Kernel { structure: Arc::new(Structure::identity(U::DTYPE)), reduce: Some(job.reduce) };
-    let (first_layout, rest_layout) = (first.layout(), rest.layout());
-    let slot_bytes = param_slot_bytes(first_layout.size.max(rest_layout.size));
-    let mut levels = Levels {
-        ctx,
-        params: scratch.get(&ctx.device, Role::Params, slot_bytes * PARAM_SLOTS),
-        slot_bytes,
-        identity: Scalar::of(identity),
-        src: scratch.get(&ctx.device, Role::PartialsA, partials as u64 * size),
-        dst: scratch.get(&ctx.device, Role::PartialsB, tiles(partials) as u64 * size),
-        size,
-    };
-    let mut encoder = levels.fold_input(&pipelines.get(&ctx.device, &first), &first_layout, scratch, job, watch)?;
-    levels.fold_partials(&pipelines.get(&ctx.device, &rest), &rest_layout, &mut encoder, partials, watch)?;
+    let kernels = Kernels::new(ctx, pipelines, job.program, job.reduce)?;
+    let params = scratch.get(&ctx.device, Role::Params, kernels.slot_bytes * PARAM_SLOTS);
+    let mut levels = Levels::new(ctx, scratch, &kernels, params, PARAM_SLOTS as usize, job.len, job.reduce)?;
+    let mut encoder = levels.fold_input(&kernels, scratch, job, watch)?;
+    levels.fold_partials(&kernels, &mut encoder, 1, watch)?;
 
+    let size = size_of::<U>() as u64;
     let readback = scratch.get(&ctx.device, Role::Readback, size);
     let mut encoder = watch.computed(ctx, encoder)?;
     encoder.copy_buffer_to_buffer(&levels.src, 0, &readback, 0, size);
-    let submission = ctx.queue.submit([encoder.finish()]);
+    let submission = ctx.submit([encoder.finish()]);
     let mut value = identity;
     read_back(ctx, &readback, size, submission, |view| value = bytemuck::pod_read_unaligned(view))?;
+    ctx.counters.read_back(size);
     watch.read();
     Ok(value)
+}
+
+/// What to reduce on the device: `program(inputs)`.
+pub(super) struct ResidentJob<'a> {
+    pub program: &'a Program,
+    pub inputs: &'a [&'a DeviceArray],
+    pub reduce: Reduce,
+}
+
+/// Encodes a reduction of arrays that live on the device, leaving the
+/// value in `out` (one element). Nothing is submitted.
+pub(super) fn encode_resident(
+    ctx: &Context,
+    pipelines: &Pipelines,
+    scratch: &mut Scratch,
+    encoder: &mut wgpu::CommandEncoder,
+    job: &ResidentJob<'_>,
+    out: &DeviceArray,
+) -> Result<(), GpuError> {
+    let ResidentJob { program, inputs, reduce } = *job;
+    let size = program.structure.output().size() as u64;
+    let len = inputs.first().map_or(0, |a| a.len);
+    if len == 0 {
+        // `out` is new, so this write cannot overtake anything encoded before.
+        ctx.queue.write_buffer(out.segment(0), 0, &identity(reduce, program.structure.output()).to_le_bytes());
+        return Ok(());
+    }
+    let kernels = Kernels::new(ctx, pipelines, program, reduce)?;
+    let segments = len.div_ceil(DeviceArray::segment_len(ctx));
+    let slots = segments + levels_after(tiles(len)) + 1;
+    let params = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("swath stage parameters"),
+        size: kernels.slot_bytes * slots as u64,
+        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut levels = Levels::new(ctx, scratch, &kernels, params, slots, len, reduce)?;
+    let segment = DeviceArray::segment_len(ctx);
+    for (index, start) in (0..len).step_by(segment).enumerate() {
+        let n = segment.min(len - start);
+        let dispatch = Dispatch {
+            pipeline: &kernels.first,
+            params: levels.params(index, &kernels.first_layout, n, start, &program.consts),
+            dst: binding(&levels.src, (start / TILE) as u64 * levels.size, tiles(n) as u64 * levels.size),
+            inputs: inputs.iter().map(|a| a.binding(index, n)).collect(),
+            groups: tiles(n),
+        };
+        dispatch.encode(ctx, encoder, None);
+    }
+    levels.fold_partials(&kernels, encoder, segments, &mut Stopwatch::off())?;
+    encoder.copy_buffer_to_buffer(&levels.src, 0, out.segment(0), 0, size);
+    Ok(())
+}
+
+/// How many later levels fold `partials` partials down to one.
+fn levels_after(mut partials: usize) -> usize {
+    let mut levels = 0;
+    while partials > 1 {
+        partials = tiles(partials);
+        levels += 1;
+    }
+    levels
+}
+
+/// The two pipelines of a reduction: level one applies the program,
+/// later levels fold partials of its output type.
+struct Kernels {
+    first: wgpu::ComputePipeline,
+    first_layout: Layout,
+    rest: wgpu::ComputePipeline,
+    rest_layout: Layout,
+    /// Bytes of one dispatch's parameters, for either kernel.
+    slot_bytes: u64,
+    output: DType,
+}
+
+impl Kernels {
+    fn new(ctx: &Context, pipelines: &Pipelines, program: &Program, reduce: Reduce) -> Result<Kernels, GpuError> {
+        let output = program.structure.output();
+        let first = Kernel { structure: program.structure.clone(), reduce: Some(reduce) };
+        let rest = Kernel { structure: Arc::new(Structure::identity(output)), reduce: Some(reduce) };
+        let (first_layout, rest_layout) = (first.layout(), rest.layout());
+        let slot_bytes = param_slot_bytes(first_layout.size.max(rest_layout.size));
+        Ok(Kernels {
+            first: pipelines.get(&ctx.device, &first),
+            first_layout,
+            rest: pipelines.get(&ctx.device, &rest),
+            rest_layout,
+            slot_bytes,
+            output,
+        })
+    }
 }
 
 /// The buffers of one reduction: `src` holds the current level's partials
@@ -82,59 +161,96 @@ struct Levels<'a> {
     params: wgpu::Buffer,
     /// Bytes of one dispatch's parameters in `params`.
     slot_bytes: u64,
+    /// Dispatches `params` has room for.
+    slots: usize,
     identity: Scalar,
     src: wgpu::Buffer,
     dst: wgpu::Buffer,
     /// Bytes of one partial.
     size: u64,
+    /// Partials level one writes.
+    partials: usize,
 }
 
-impl Levels<'_> {
+impl<'a> Levels<'a> {
+    /// Partial buffers for a reduction of `len` elements, dispatch
+    /// parameters in `params` (`slots` of them).
+    fn new(
+        ctx: &'a Context,
+        scratch: &mut Scratch,
+        kernels: &Kernels,
+        params: wgpu::Buffer,
+        slots: usize,
+        len: usize,
+        reduce: Reduce,
+    ) -> Result<Levels<'a>, GpuError> {
+        let size = kernels.output.size() as u64;
+        let partials = tiles(len);
+        if partials as u64 * size > ctx.info.max_binding_bytes {
+            return Err(GpuError::Unsupported(format!(
+                "{len} elements need more tile partials than one binding holds"
+            )));
+        }
+        Ok(Levels {
+            ctx,
+            params,
+            slot_bytes: kernels.slot_bytes,
+            slots,
+            identity: identity(reduce, kernels.output),
+            src: scratch.get(&ctx.device, Role::PartialsA, partials as u64 * size),
+            dst: scratch.get(&ctx.device, Role::PartialsB, tiles(partials) as u64 * size),
+            size,
+            partials,
+        })
+    }
+
     /// Writes the parameters of a dispatch over `n` elements from element
     /// `offset` into `slot`, and returns their binding.
     fn params(
         &self,
-        slot: u64,
+        slot: usize,
         layout: &Layout,
         n: usize,
         offset: usize,
         consts: &[Scalar],
     ) -> wgpu::BufferBinding<'_> {
         let bytes = layout.bytes(n as u32, offset as u32, Some(self.identity), consts);
-        self.ctx.queue.write_buffer(&self.params, slot * self.slot_bytes, &bytes);
-        binding(&self.params, slot * self.slot_bytes, layout.size as u64)
+        let offset = slot as u64 * self.slot_bytes;
+        self.ctx.queue.write_buffer(&self.params, offset, &bytes);
+        binding(&self.params, offset, layout.size as u64)
     }
 
     /// Level one: uploads the inputs a chunk at a time and folds each
     /// chunk's tiles into `src`. Returns the encoder holding the last
     /// chunk's dispatch, not yet submitted, so later levels join its
-    /// submission.
+    /// submission. Earlier chunks are submitted without waiting: the next
+    /// chunk's upload overlaps their kernels. Every chunk uses parameter
+    /// slot 0; queue order puts each write after the dispatch before it.
     fn fold_input(
         &mut self,
-        pipeline: &wgpu::ComputePipeline,
-        layout: &Layout,
+        kernels: &Kernels,
         scratch: &mut Scratch,
         job: &Job<'_>,
         watch: &mut Stopwatch,
     ) -> Result<wgpu::CommandEncoder, GpuError> {
         let ctx = self.ctx;
-        let chunk = chunk_elements(ctx, widest(job.program), TILE * TILE_ALIGN);
+        let chunk = chunk_elements(ctx, widest(job.program), TILE * TILE_ALIGN).min(job.len.max(1));
+        let mut uploads = Uploads::open(ctx, scratch, job.program, job.columns, chunk);
         let mut pending: Option<wgpu::CommandEncoder> = None;
         for start in (0..job.len).step_by(chunk) {
             if let Some(encoder) = pending.take() {
-                // This chunk reuses the upload buffers: the last one must be done.
                 let encoder = watch.computed(ctx, encoder)?;
-                ctx.wait(ctx.queue.submit([encoder.finish()]))?;
+                uploads.submitted(ctx.submit([encoder.finish()]));
             }
             let n = chunk.min(job.len - start);
-            let uploads = upload(ctx, scratch, job.program, job.columns, start..start + n);
-            watch.uploaded(ctx)?;
             let mut encoder = ctx.device.create_command_encoder(&Default::default());
+            uploads.write(ctx, &mut encoder, start..start + n)?;
+            let mut encoder = watch.uploaded(ctx, encoder)?;
             let dispatch = Dispatch {
-                pipeline,
-                params: self.params(0, layout, n, start, &job.program.consts),
+                pipeline: &kernels.first,
+                params: self.params(0, &kernels.first_layout, n, start, &job.program.consts),
                 dst: binding(&self.src, (start / TILE) as u64 * self.size, tiles(n) as u64 * self.size),
-                inputs: uploads.iter().map(|(buffer, bytes)| binding(buffer, 0, *bytes)).collect(),
+                inputs: uploads.bindings(n),
                 groups: tiles(n),
             };
             dispatch.encode(ctx, &mut encoder, watch.pass_writes(ctx));
@@ -143,24 +259,23 @@ impl Levels<'_> {
         Ok(pending.unwrap_or_else(|| ctx.device.create_command_encoder(&Default::default())))
     }
 
-    /// Later levels: folds the `len` partials in `src` until one is left
-    /// there, swapping `src` and `dst` after each level.
+    /// Later levels: folds the partials in `src` until one is left there,
+    /// swapping `src` and `dst` after each level; parameters from `slot` on.
     fn fold_partials(
         &mut self,
-        pipeline: &wgpu::ComputePipeline,
-        layout: &Layout,
+        kernels: &Kernels,
         encoder: &mut wgpu::CommandEncoder,
-        mut len: usize,
+        mut slot: usize,
         watch: &mut Stopwatch,
     ) -> Result<(), GpuError> {
-        let mut slot = 1;
+        let mut len = self.partials;
         while len > 1 {
-            if slot >= PARAM_SLOTS {
+            if slot >= self.slots {
                 return Err(GpuError::Unsupported("too many reduction levels for one submission".into()));
             }
             let dispatch = Dispatch {
-                pipeline,
-                params: self.params(slot, layout, len, 0, &[]),
+                pipeline: &kernels.rest,
+                params: self.params(slot, &kernels.rest_layout, len, 0, &[]),
                 dst: binding(&self.dst, 0, tiles(len) as u64 * self.size),
                 inputs: vec![binding(&self.src, 0, len as u64 * self.size)],
                 groups: tiles(len),
@@ -171,5 +286,15 @@ impl Levels<'_> {
             slot += 1;
         }
         Ok(())
+    }
+}
+
+/// The identity of `reduce` as a scalar of `dtype`.
+fn identity(reduce: Reduce, dtype: DType) -> Scalar {
+    match dtype {
+        DType::F32 => Scalar::of(reduce.identity::<f32>()),
+        DType::F64 => Scalar::of(reduce.identity::<f64>()),
+        DType::I32 => Scalar::of(reduce.identity::<i32>()),
+        DType::U32 => Scalar::of(reduce.identity::<u32>()),
     }
 }

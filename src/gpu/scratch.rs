@@ -15,8 +15,11 @@ pub(crate) enum Role {
     /// Tile partials of even and odd reduction levels.
     PartialsA,
     PartialsB,
-    /// Host-mappable copy of a result.
+    /// Host-mappable copies of a result, alternating piece by piece.
     Readback,
+    ReadbackB,
+    /// Host-writable staging of input `k`, two alternating per input.
+    Staging(usize, usize),
     /// Kernel parameters, one slot per dispatch of a submission.
     Params,
 }
@@ -27,7 +30,8 @@ impl Role {
         match self {
             Role::Input(_) => U::STORAGE | U::COPY_DST,
             Role::Output | Role::PartialsA | Role::PartialsB => U::STORAGE | U::COPY_SRC,
-            Role::Readback => U::MAP_READ | U::COPY_DST,
+            Role::Readback | Role::ReadbackB => U::MAP_READ | U::COPY_DST,
+            Role::Staging(..) => U::MAP_WRITE | U::COPY_SRC,
             Role::Params => U::UNIFORM | U::COPY_DST,
         }
     }

@@ -29,7 +29,9 @@ pub struct BenchArgs {
     #[arg(long, value_name = "EXPONENTS", default_value = "10..26:2", value_parser = parse_sizes)]
     pub sizes: Exponents,
 
-    /// Operations: square (a map into a reused buffer), sum, and sumsq (square fused into sum).
+    /// Operations: square (a map into a reused buffer), sum, sumsq (square fused into sum), expr (the
+    /// expression `x * 2.5 + 1`) and chain10 (ten stages host to host; swath runs them as a pipeline
+    /// on resident data).
     #[arg(long, value_name = "OPS", value_delimiter = ',', default_value = "square,sum,sumsq")]
     pub ops: Vec<BenchOp>,
 

@@ -4,7 +4,40 @@
 use super::matrix::BenchOp;
 use rayon::prelude::*;
 use std::hint::black_box;
-use swath::{Device, Engine, GpuProfile, Job, Op, Reduce};
+use swath::expr::Expr;
+use swath::{Device, Engine, GpuProfile, Inputs, Job, Op, Reduce};
+
+/// The expression of the `expr` op.
+pub const EXPR: &str = "x * 2.5 + 1";
+
+/// The stages of `chain10`; stage `k` reads stage `k - 1` (`s0` is the input).
+pub const CHAIN: [&str; 10] = [
+    "s0 * 0.5 + 1",
+    "s1 * s1 - 3",
+    "max(s2, -4)",
+    "abs(s3 - 2)",
+    "s4 * 0.25",
+    "s5 + 1.5",
+    "min(s6, 100)",
+    "s7 * s7",
+    "s8 - 0.5",
+    "s9 * 0.125",
+];
+
+/// The ten stages of [`CHAIN`] on one element, by hand.
+#[inline]
+fn chain(x: f32) -> f32 {
+    let s = x * 0.5 + 1.0;
+    let s = s * s - 3.0;
+    let s = s.max(-4.0);
+    let s = (s - 2.0).abs();
+    let s = s * 0.25;
+    let s = s + 1.5;
+    let s = s.min(100.0);
+    let s = s * s;
+    let s = s - 0.5;
+    s * 0.125
+}
 
 /// A sequential loop; `square` writes into the reused `out`.
 pub fn plain_loop(op: BenchOp, xs: &[f32], out: &mut [f32]) {
@@ -22,6 +55,18 @@ pub fn plain_loop(op: BenchOp, xs: &[f32], out: &mut [f32]) {
         BenchOp::Sumsq => {
             black_box(xs.iter().map(|&x| x * x).sum::<f32>());
         }
+        BenchOp::Expr => {
+            for (y, &x) in out.iter_mut().zip(xs) {
+                *y = x * 2.5 + 1.0;
+            }
+            black_box(out);
+        }
+        BenchOp::Chain10 => {
+            for (y, &x) in out.iter_mut().zip(xs) {
+                *y = chain(x);
+            }
+            black_box(out);
+        }
     }
 }
 
@@ -38,10 +83,17 @@ pub fn rayon(op: BenchOp, xs: &[f32]) {
         BenchOp::Sumsq => {
             black_box(xs.par_iter().map(|&x| x * x).sum::<f32>());
         }
+        BenchOp::Expr => {
+            black_box(xs.par_iter().map(|&x| x * 2.5 + 1.0).collect::<Vec<f32>>());
+        }
+        BenchOp::Chain10 => {
+            black_box(xs.par_iter().map(|&x| chain(x)).collect::<Vec<f32>>());
+        }
     }
 }
 
-/// swath's own calls: `map_into` the reused `out`, `reduce`, or the fused `map_reduce`.
+/// swath's own calls: `map_into` the reused `out`, `reduce`, the fused `map_reduce`, `eval_into`, or
+/// a pipeline over an array made from `xs` (one upload) read back into a new vector.
 pub fn swath(engine: &Engine, op: BenchOp, xs: &[f32], out: &mut [f32]) -> swath::Result<()> {
     let xs = black_box(xs);
     match op {
@@ -55,8 +107,24 @@ pub fn swath(engine: &Engine, op: BenchOp, xs: &[f32], out: &mut [f32]) -> swath
         BenchOp::Sumsq => {
             black_box(engine.map_reduce(xs, Op::Square, Reduce::Sum)?);
         }
+        BenchOp::Expr => {
+            engine.eval_into(&Expr::parse(EXPR)?, &Inputs::new().with("x", xs), out)?;
+            black_box(out);
+        }
+        BenchOp::Chain10 => {
+            black_box(chain10(engine, xs)?.to_vec()?);
+        }
     }
     Ok(())
+}
+
+/// The chain as one pipeline over `xs`, uploaded once.
+fn chain10(engine: &Engine, xs: &[f32]) -> swath::Result<swath::Array<f32>> {
+    let mut pipeline = engine.pipeline().input("s0", &engine.array(xs));
+    for (k, stage) in CHAIN.iter().enumerate() {
+        pipeline = pipeline.map::<f32>(&format!("s{}", k + 1), &Expr::parse(stage)?);
+    }
+    pipeline.run()?.array("s10")
 }
 
 /// Runs the op once through swath and says which device computed the result: the CPU after a GPU
@@ -64,21 +132,33 @@ pub fn swath(engine: &Engine, op: BenchOp, xs: &[f32], out: &mut [f32]) -> swath
 pub fn swath_device(engine: &Engine, op: BenchOp, xs: &[f32], out: &mut [f32]) -> swath::Result<Device> {
     match op {
         BenchOp::Square => engine.map_into(xs, out, Op::Square),
-        BenchOp::Sum | BenchOp::Sumsq => Ok(engine.run(&job(op, xs))?.device),
+        BenchOp::Expr => engine.eval_into(&Expr::parse(EXPR)?, &Inputs::new().with("x", xs), out),
+        BenchOp::Chain10 => Ok(if chain10(engine, xs)?.on_gpu() { Device::Gpu } else { Device::Cpu }),
+        BenchOp::Sum | BenchOp::Sumsq => match job(op, xs)? {
+            Some(job) => Ok(engine.run(&job)?.device),
+            None => Ok(Device::Cpu),
+        },
     }
 }
 
-/// The op's GPU phases (upload, kernel, readback), timed one after another by the engine.
-pub fn gpu_profile(engine: &Engine, op: BenchOp, xs: &[f32]) -> swath::Result<GpuProfile> {
-    Ok(engine.profile_gpu(&job(op, xs))?.1)
+/// The op's GPU phases (upload, kernel, readback), timed one after another by the engine; `None`
+/// for a pipeline, whose stages are one submission with nothing between them to time.
+pub fn gpu_profile(engine: &Engine, op: BenchOp, xs: &[f32]) -> swath::Result<Option<GpuProfile>> {
+    match job(op, xs)? {
+        Some(job) => Ok(Some(engine.profile_gpu(&job)?.1)),
+        None => Ok(None),
+    }
 }
 
-fn job(op: BenchOp, xs: &[f32]) -> Job<'_, f32> {
-    match op {
+/// The op as one job; `None` for the pipeline.
+fn job(op: BenchOp, xs: &[f32]) -> swath::Result<Option<Job<'_, f32>>> {
+    Ok(Some(match op {
         BenchOp::Square => Job::map(xs, Op::Square),
         BenchOp::Sum => Job::reduce(xs, Reduce::Sum),
         BenchOp::Sumsq => Job::map_reduce(xs, Op::Square, Reduce::Sum),
-    }
+        BenchOp::Expr => Job::expr(Inputs::new().with("x", xs), Expr::parse(EXPR)?),
+        BenchOp::Chain10 => return Ok(None),
+    }))
 }
 
 #[cfg(test)]
@@ -94,5 +174,15 @@ mod tests {
         assert!(swath(&engine, BenchOp::Square, &xs, &mut actual).is_ok());
         assert_eq!(expected, actual);
         assert!(matches!(swath_device(&engine, BenchOp::Sum, &xs, &mut actual), Ok(Device::Cpu)));
+        for op in [BenchOp::Expr, BenchOp::Chain10] {
+            plain_loop(op, &xs, &mut expected);
+            assert!(swath(&engine, op, &xs, &mut actual).is_ok());
+            let piped = chain10(&engine, &xs).and_then(|a| a.to_vec());
+            if op == BenchOp::Chain10 {
+                assert_eq!(piped.ok(), Some(expected.clone()), "the pipeline matches the hand-fused chain");
+            } else {
+                assert_eq!(expected, actual);
+            }
+        }
     }
 }

@@ -59,6 +59,8 @@ struct Phases {
     upload_s: f64,
     kernel_s: f64,
     readback_s: f64,
+    /// Of the readback, the host's copy out of mapped memory.
+    readback_copy_s: f64,
     /// True if the kernel time comes from GPU timestamps rather than the host clock.
     kernel_timestamps: bool,
 }
@@ -113,6 +115,7 @@ fn phases(profile: &GpuProfile) -> Phases {
         upload_s: profile.upload.as_secs_f64(),
         kernel_s: profile.kernel.as_secs_f64(),
         readback_s: profile.readback.as_secs_f64(),
+        readback_copy_s: profile.readback_copy.as_secs_f64(),
         kernel_timestamps: profile.kernel_timestamps,
     }
 }

@@ -11,6 +11,11 @@ pub enum BenchOp {
     Sum,
     /// `x * x` fused into the sum: one pass, no intermediate array.
     Sumsq,
+    /// The expression `x * 2.5 + 1` into a reused buffer: a generated kernel.
+    Expr,
+    /// A chain of ten element-wise stages from host data to host data: swath uploads once, runs a
+    /// pipeline, reads back once; the baselines fuse the chain by hand.
+    Chain10,
 }
 
 /// The memory bandwidth that bounds an op.
@@ -29,6 +34,8 @@ impl BenchOp {
             BenchOp::Square => "square",
             BenchOp::Sum => "sum",
             BenchOp::Sumsq => "sumsq",
+            BenchOp::Expr => "expr",
+            BenchOp::Chain10 => "chain10",
         }
     }
 
@@ -37,14 +44,14 @@ impl BenchOp {
     pub fn bytes(self, n: usize) -> u64 {
         let input = n as u64 * std::mem::size_of::<f32>() as u64;
         match self {
-            BenchOp::Square => 2 * input,
+            BenchOp::Square | BenchOp::Expr | BenchOp::Chain10 => 2 * input,
             BenchOp::Sum | BenchOp::Sumsq => input,
         }
     }
 
     pub fn bound(self) -> Bound {
         match self {
-            BenchOp::Square => Bound::Copy,
+            BenchOp::Square | BenchOp::Expr | BenchOp::Chain10 => Bound::Copy,
             BenchOp::Sum | BenchOp::Sumsq => Bound::Read,
         }
     }
@@ -122,6 +129,7 @@ mod tests {
         assert_eq!(BenchOp::Square.bytes(1000), 8000);
         assert_eq!(BenchOp::Sum.bytes(1000), 4000);
         assert_eq!(BenchOp::Sumsq.bytes(1000), 4000);
+        assert_eq!(BenchOp::Chain10.bytes(1000), 8000);
         assert_eq!(BenchOp::Square.bound(), Bound::Copy);
         assert_eq!(BenchOp::Sumsq.bound(), Bound::Read);
         assert_eq!(size_name(1 << 20), "2^20");

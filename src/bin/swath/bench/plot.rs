@@ -88,6 +88,8 @@ fn draw_panel(area: &Area<'_>, report: &Report, op: BenchOp) -> Drawn {
         BenchOp::Square => "square: map into a reused buffer",
         BenchOp::Sum => "sum: reduction",
         BenchOp::Sumsq => "sumsq: square fused into sum",
+        BenchOp::Expr => "expr: x * 2.5 + 1",
+        BenchOp::Chain10 => "chain10: ten stages, host to host",
     };
     let mut chart = ChartBuilder::on(area)
         .caption(caption, (FONT, 17))

@@ -120,7 +120,7 @@ fn measure_gpu_cell(
     }
     let timing = time_runs(budget, || contenders::swath(engine, op, xs, out))?;
     let gpu_profile = match contenders::gpu_profile(engine, op, xs) {
-        Ok(profile) => Some(profile),
+        Ok(profile) => profile,
         Err(error) => {
             notes.push(format!("{}: no GPU phases: {error}", cell.name()));
             None

@@ -137,17 +137,23 @@ fn device_name(report: &Report, row: &Row) -> String {
 fn write_gpu_phases(out: &mut impl Write, report: &Report) -> Result<(), Failure> {
     writeln!(out, "GPU phases of one more run (profile_gpu: the phases run one after another, so they add up to")?;
     writeln!(out, "more than the median above; kernel clock: gpu = timestamp queries, host = wall time):")?;
-    writeln!(out, "{:<7} {:<5} {:>10} {:>10} {:>10}  kernel clock", "op", "n", "upload", "kernel", "readback")?;
+    writeln!(out, "(mapped->Vec: of the readback, the copy out of mapped memory)")?;
+    writeln!(
+        out,
+        "{:<7} {:<5} {:>10} {:>10} {:>10} {:>12}  kernel clock",
+        "op", "n", "upload", "kernel", "readback", "mapped->Vec"
+    )?;
     for row in &report.rows {
         let Some(profile) = &row.gpu_profile else { continue };
         writeln!(
             out,
-            "{:<7} {:<5} {:>10} {:>10} {:>10}  {}",
+            "{:<7} {:<5} {:>10} {:>10} {:>10} {:>12}  {}",
             row.op.name(),
             size_name(row.n),
             duration(profile.upload),
             duration(profile.kernel),
             duration(profile.readback),
+            duration(profile.readback_copy),
             if profile.kernel_timestamps { "gpu" } else { "host" }
         )?;
     }

@@ -1,0 +1,133 @@
+//! [`Pipeline`]: stages over arrays, submitted as one unit.
+
+use super::{Array, Raw};
+use crate::dtype::{DType, Element};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::expr::Expr;
+use crate::op::Reduce;
+
+/// A sequence of stages over named arrays, run as one unit: on the GPU,
+/// every stage is encoded into one command submission, and consecutive
+/// stages pass their arrays on the device with no host round trip.
+///
+/// Each stage is an expression over the pipeline's inputs and earlier
+/// stages, by name, and is itself named. The run keeps the last stage and
+/// every stage named in [`Pipeline::output`]; intermediate arrays are
+/// freed as soon as the device is done with them.
+///
+/// ```
+/// use swath::{expr::Expr, Engine, Reduce};
+/// let engine = Engine::new()?;
+/// let prices = engine.array(vec![10.0f32, 20.0, 30.0]);
+/// let units = engine.array(vec![1.0f32, 2.0, 3.0]);
+/// let out = engine
+///     .pipeline()
+///     .input("price", &prices)
+///     .input("units", &units)
+///     .map::<f32>("revenue", &Expr::parse("price * units")?)
+///     .map::<f32>("taxed", &Expr::parse("revenue * 1.25")?)
+///     .reduce::<f32>("total", &Expr::parse("taxed")?, Reduce::Sum)
+///     .output("taxed")
+///     .run()?;
+/// assert_eq!(out.scalar::<f32>("total")?, 175.0);
+/// assert_eq!(out.array::<f32>("taxed")?.to_vec()?, [12.5, 50.0, 112.5]);
+/// # Ok::<(), swath::Error>(())
+/// ```
+#[must_use = "a pipeline does nothing until `run`"]
+pub struct Pipeline<'e> {
+    engine: &'e Engine,
+    inputs: Vec<(String, Raw)>,
+    stages: Vec<StageSpec>,
+    keep: Vec<String>,
+}
+
+/// One stage as the caller described it.
+pub(crate) struct StageSpec {
+    pub name: String,
+    pub expr: Expr,
+    pub dtype: DType,
+    pub reduce: Option<Reduce>,
+}
+
+impl<'e> Pipeline<'e> {
+    pub(crate) fn new(engine: &'e Engine) -> Self {
+        Pipeline { engine, inputs: vec![], stages: vec![], keep: vec![] }
+    }
+
+    /// Makes `array` readable by later stages as `name`.
+    pub fn input<T: Element>(mut self, name: &str, array: &Array<T>) -> Self {
+        self.inputs.push((name.to_string(), array.raw().clone()));
+        self
+    }
+
+    /// A stage named `name`: `expr` at every element of the arrays it
+    /// reads (which must be of one length), as an array of `U`.
+    pub fn map<U: Element>(mut self, name: &str, expr: &Expr) -> Self {
+        let stage = StageSpec { name: name.to_string(), expr: expr.clone(), dtype: U::DTYPE, reduce: None };
+        self.stages.push(stage);
+        self
+    }
+
+    /// A stage named `name`: `expr` over the arrays it reads, fused into
+    /// `reduce`; the stage is a one-element array of `U`.
+    pub fn reduce<U: Element>(mut self, name: &str, expr: &Expr, reduce: Reduce) -> Self {
+        let stage = StageSpec { name: name.to_string(), expr: expr.clone(), dtype: U::DTYPE, reduce: Some(reduce) };
+        self.stages.push(stage);
+        self
+    }
+
+    /// Keeps the stage `name` in the outputs (the last stage always is).
+    pub fn output(mut self, name: &str) -> Self {
+        self.keep.push(name.to_string());
+        self
+    }
+
+    /// Checks and runs every stage. Errors in the description (an unknown
+    /// name, a type mismatch, arrays of different lengths) come before
+    /// any work is done.
+    pub fn run(self) -> Result<Outputs> {
+        let mut keep = self.keep;
+        if let Some(last) = self.stages.last() {
+            keep.push(last.name.clone());
+        }
+        let arrays = self.engine.run_pipeline(self.inputs, self.stages, &keep)?;
+        Ok(Outputs { arrays })
+    }
+}
+
+/// The arrays a [`Pipeline`] kept, by stage name.
+pub struct Outputs {
+    arrays: Vec<(String, Raw)>,
+}
+
+impl std::fmt::Debug for Outputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.arrays.iter().map(|(name, raw)| (name, raw.dtype, raw.len))).finish()
+    }
+}
+
+impl Outputs {
+    /// The stage `name`, which must have type `T`.
+    pub fn array<T: Element>(&self, name: &str) -> Result<Array<T>> {
+        let raw = match self.arrays.iter().find(|(n, _)| n == name) {
+            Some((_, raw)) => raw,
+            None => {
+                let kept: Vec<&str> = self.arrays.iter().map(|(n, _)| n.as_str()).collect();
+                return Err(Error::Pipeline(format!(
+                    "no output named {name:?} (kept: {}); keep a stage with .output(name)",
+                    kept.join(", ")
+                )));
+            }
+        };
+        if raw.dtype != T::DTYPE {
+            return Err(Error::Pipeline(format!("{name} is an array of {}, not {}", raw.dtype, T::DTYPE)));
+        }
+        Ok(Array::from_raw(raw.clone()))
+    }
+
+    /// The value of the one-element stage `name` (a reduction).
+    pub fn scalar<T: Element>(&self, name: &str) -> Result<T> {
+        self.array::<T>(name)?.item()
+    }
+}

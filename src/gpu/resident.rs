@@ -1,0 +1,255 @@
+//! Arrays that stay on the device between jobs, and pipelines of stages
+//! over them, encoded into one submission.
+//!
+//! A device array is cut into segments of [`DeviceArray::segment_len`]
+//! elements, the same for every element type, so any two arrays of one
+//! length line up segment by segment and a stage binds one segment of
+//! each per dispatch. Segments hold whole reduction tiles, so reductions
+//! keep the canonical order.
+
+use super::kernel::Kernel;
+use super::pool::{Pool, Pooled};
+use super::reduce::{encode_resident, ResidentJob, TILE_ALIGN};
+use super::scratch::{param_slot_bytes, Scratch};
+use super::stream::Reader;
+use super::{binding, chunk_elements, Context, Dispatch, Gpu, Pipelines};
+use crate::canonical::{LANES, TILE};
+use crate::dtype::DType;
+use crate::error::GpuError;
+use crate::expr::program::Program;
+use crate::inputs::Column;
+use crate::op::Reduce;
+use std::ops::Range;
+use std::sync::Arc;
+
+/// An array in device memory.
+#[derive(Clone)]
+pub(crate) struct DeviceArray {
+    pub dtype: DType,
+    pub len: usize,
+    segments: Arc<Pooled>,
+}
+
+impl DeviceArray {
+    /// Elements per segment on this device: one binding of the widest
+    /// (8-byte) type, in whole reduction pieces.
+    pub(super) fn segment_len(ctx: &Context) -> usize {
+        chunk_elements(ctx, 8, TILE * TILE_ALIGN)
+    }
+
+    /// An array whose contents the next commands will write, in buffers
+    /// drawn from `pool`.
+    fn new(ctx: &Context, pool: &Arc<Pool>, dtype: DType, len: usize) -> DeviceArray {
+        let buffers = Self::pieces(ctx, dtype, len).map(|range| pool.take(&ctx.device, range.len() as u64)).collect();
+        DeviceArray { dtype, len, segments: Arc::new(Pooled::new(buffers, pool)) }
+    }
+
+    /// An array holding `column`'s values.
+    fn upload(ctx: &Context, pool: &Arc<Pool>, column: Column<'_>) -> Result<DeviceArray, GpuError> {
+        let bytes = column.bytes();
+        let buffers = Self::pieces(ctx, column.dtype(), column.len())
+            .map(|range| {
+                let buffer = Pool::create(&ctx.device, range.len() as u64, true);
+                let mut view = buffer.get_mapped_range_mut(..).map_err(|e| GpuError::Validation(e.to_string()))?;
+                view.copy_from_slice(&bytes[range]);
+                drop(view);
+                buffer.unmap();
+                Ok(buffer)
+            })
+            .collect::<Result<_, GpuError>>()?;
+        Ok(DeviceArray { dtype: column.dtype(), len: column.len(), segments: Arc::new(Pooled::new(buffers, pool)) })
+    }
+
+    /// The byte range of each segment of `len` elements of `dtype`.
+    fn pieces(ctx: &Context, dtype: DType, len: usize) -> impl Iterator<Item = Range<usize>> {
+        let segment = Self::segment_len(ctx);
+        (0..len)
+            .step_by(segment)
+            .map(move |start| start * dtype.size()..(start + segment.min(len - start)) * dtype.size())
+    }
+
+    pub(super) fn segment(&self, k: usize) -> &wgpu::Buffer {
+        &self.segments.buffers[k]
+    }
+
+    pub(super) fn segment_count(&self) -> usize {
+        self.segments.buffers.len()
+    }
+
+    /// The first `n` elements of segment `k`, as a binding.
+    pub(super) fn binding(&self, k: usize, n: usize) -> wgpu::BufferBinding<'_> {
+        binding(&self.segments.buffers[k], 0, (n * self.dtype.size()) as u64)
+    }
+
+    /// Bytes the array holds.
+    pub fn bytes(&self) -> u64 {
+        (self.len * self.dtype.size()) as u64
+    }
+}
+
+/// One stage of a pipeline: `program` over the arrays its columns name,
+/// mapped to a new array or, with `reduce`, reduced to one element.
+pub(crate) struct Stage<'a> {
+    pub program: &'a Program,
+    /// One source per column the program was compiled against.
+    pub sources: Vec<Source<'a>>,
+    pub reduce: Option<Reduce>,
+    /// False if the caller needs the output only as later stages' input:
+    /// its buffers are then recycled within the pipeline after last use.
+    pub keep: bool,
+}
+
+/// Where a stage's column comes from.
+#[derive(Clone, Copy)]
+pub(crate) enum Source<'a> {
+    /// An array that already exists.
+    Array(&'a DeviceArray),
+    /// The output of an earlier stage of the same pipeline.
+    Stage(usize),
+}
+
+impl Gpu {
+    /// Copies `column` into a new device array.
+    pub fn upload(&self, column: Column<'_>) -> Result<DeviceArray, GpuError> {
+        self.job(|ctx, _| {
+            let array = DeviceArray::upload(ctx, &self.pool, column)?;
+            ctx.counters.uploaded(array.bytes());
+            Ok(array)
+        })
+    }
+
+    /// Copies `array` into `out` (exactly its bytes), segment by segment
+    /// through alternating readback buffers.
+    pub fn read(&self, array: &DeviceArray, out: &mut [u8]) -> Result<(), GpuError> {
+        if out.len() as u64 != array.bytes() {
+            return Err(GpuError::Unsupported(format!("reading {} bytes into {}", array.bytes(), out.len())));
+        }
+        self.job(|ctx, scratch| {
+            let segment_bytes = (DeviceArray::segment_len(ctx) * array.dtype.size()) as u64;
+            let mut reader = Reader::new(ctx, scratch, segment_bytes.min(array.bytes()));
+            for (k, dst) in out.chunks_mut(segment_bytes as usize).enumerate() {
+                let mut encoder = ctx.device.create_command_encoder(&Default::default());
+                encoder.copy_buffer_to_buffer(array.segment(k), 0, reader.target(), 0, dst.len() as u64);
+                reader.submit(ctx, encoder, dst)?;
+            }
+            reader.finish(ctx)?;
+            ctx.counters.read_back(array.bytes());
+            Ok(())
+        })
+    }
+
+    /// Encodes every stage into one command buffer and submits it, without
+    /// waiting: returns each kept stage's output array. A reading of any
+    /// output waits for the work (and reports a fault that happened
+    /// meanwhile).
+    pub fn run_stages(&self, stages: &[Stage<'_>]) -> Result<Vec<Option<DeviceArray>>, GpuError> {
+        let last_use = last_uses(stages);
+        self.job(|ctx, scratch| {
+            let mut encoder = ctx.device.create_command_encoder(&Default::default());
+            let mut outputs: Vec<Option<DeviceArray>> = Vec::with_capacity(stages.len());
+            for (j, stage) in stages.iter().enumerate() {
+                let arrays: Vec<DeviceArray> = stage
+                    .program
+                    .columns
+                    .iter()
+                    .map(|&c| match stage.sources[c] {
+                        Source::Array(array) => Some(array.clone()),
+                        Source::Stage(k) => outputs[k].clone(),
+                    })
+                    .collect::<Option<_>>()
+                    .ok_or_else(|| GpuError::Unsupported("a stage reads an array freed before".into()))?;
+                let inputs: Vec<&DeviceArray> = arrays.iter().collect();
+                let output = encode_stage(ctx, &self.pool, &self.pipelines, scratch, &mut encoder, stage, &inputs)?;
+                outputs.push(Some(output));
+                // Arrays no later stage reads go back to the pool now, so
+                // the next stages write into them instead of new buffers.
+                for (k, out) in outputs.iter_mut().enumerate() {
+                    if !stages[k].keep && last_use[k] <= j {
+                        *out = None;
+                    }
+                }
+            }
+            ctx.submit([encoder.finish()]);
+            Ok(outputs)
+        })
+    }
+}
+
+/// For each stage, the last stage that reads its output (itself if none).
+fn last_uses(stages: &[Stage<'_>]) -> Vec<usize> {
+    let mut last: Vec<usize> = (0..stages.len()).collect();
+    for (j, stage) in stages.iter().enumerate() {
+        for source in &stage.sources {
+            if let Source::Stage(k) = *source {
+                last[k] = last[k].max(j);
+            }
+        }
+    }
+    last
+}
+
+/// Encodes one stage over `inputs` (in the program's slot order).
+fn encode_stage(
+    ctx: &Context,
+    pool: &Arc<Pool>,
+    pipelines: &Pipelines,
+    scratch: &mut Scratch,
+    encoder: &mut wgpu::CommandEncoder,
+    stage: &Stage<'_>,
+    inputs: &[&DeviceArray],
+) -> Result<DeviceArray, GpuError> {
+    let len = inputs.first().map(|a| a.len).ok_or_else(|| GpuError::Unsupported("a stage reads no array".into()))?;
+    if inputs.iter().any(|a| a.len != len) {
+        return Err(GpuError::Unsupported("a stage's arrays differ in length".into()));
+    }
+    let dtype = stage.program.structure.output();
+    match stage.reduce {
+        Some(reduce) => {
+            let out = DeviceArray::new(ctx, pool, dtype, 1);
+            let job = ResidentJob { program: stage.program, inputs, reduce };
+            encode_resident(ctx, pipelines, scratch, encoder, &job, &out)?;
+            Ok(out)
+        }
+        None => {
+            let out = DeviceArray::new(ctx, pool, dtype, len);
+            encode_map(ctx, pipelines, encoder, stage.program, inputs, &out);
+            Ok(out)
+        }
+    }
+}
+
+/// Encodes `out = program(inputs)`, one dispatch per segment.
+fn encode_map(
+    ctx: &Context,
+    pipelines: &Pipelines,
+    encoder: &mut wgpu::CommandEncoder,
+    program: &Program,
+    inputs: &[&DeviceArray],
+    out: &DeviceArray,
+) {
+    let kernel = Kernel { structure: program.structure.clone(), reduce: None };
+    let layout = kernel.layout();
+    let pipeline = pipelines.get(&ctx.device, &kernel);
+    let slot_bytes = param_slot_bytes(layout.size);
+    let params = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("swath stage parameters"),
+        size: slot_bytes * out.segment_count().max(1) as u64,
+        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let segment = DeviceArray::segment_len(ctx);
+    for k in 0..out.segment_count() {
+        let start = k * segment;
+        let n = segment.min(out.len - start);
+        let slot = k as u64 * slot_bytes;
+        ctx.queue.write_buffer(&params, slot, &layout.bytes(n as u32, start as u32, None, &program.consts));
+        let dispatch = Dispatch {
+            pipeline: &pipeline,
+            params: binding(&params, slot, layout.size as u64),
+            dst: out.binding(k, n),
+            inputs: inputs.iter().map(|a| a.binding(k, n)).collect(),
+            groups: n.div_ceil(LANES),
+        };
+        dispatch.encode(ctx, encoder, None);
+    }
+}
