@@ -17,8 +17,10 @@
 //!
 //! - [`Engine`] runs [`Job`]s: an element-wise [`Op`], a [`Reduce`], or both
 //!   fused, over `f32`, `f64`, `i32` or `u32` ([`Element`]).
-//! - [`Policy`] (`SWATH_DEVICE=auto|cpu|gpu`) says where jobs may run;
-//!   [`Engine::explain`] says where one will run and why.
+//! - [`Policy`] (`SWATH_DEVICE=auto|cpu|gpu|both`) says where jobs may run;
+//!   under `auto` a measured, cached [`schedule::CostModel`] predicts each
+//!   option (CPU, GPU, or a split between both), and [`Engine::explain`]
+//!   says where a job will run, why, and in how long.
 //! - Reductions follow one [`canonical`] order, so a float sum has the same
 //!   bits on any thread count and on the GPU.
 //! - Semantics of every op (wrapping integers, NaN-propagating min/max) are

@@ -37,19 +37,22 @@ fn device_of_small_jobs(engine: &Engine) -> Device {
 
 /// Runs `bad_calls` and checks that they did no GPU work: on a gpu-policy
 /// engine a fault injected beforehand must still be pending afterwards,
-/// for the next GPU job to meet.
+/// for the next GPU job to meet. (A validation fault, followed by a clean
+/// job: a timeout, or faults in a row, would mark the GPU unhealthy.)
 fn without_gpu_work<R>(engine: &Engine, bad_calls: impl FnOnce(&Engine) -> R) -> R {
-    let armed = engine.policy() == Policy::Gpu && engine.inject_gpu_fault(InjectedFault::Timeout);
+    let armed = engine.policy() == Policy::Gpu && engine.inject_gpu_fault(InjectedFault::Validation);
     let results = bad_calls(engine);
     if armed {
         let probe = [1.0f32, 2.0, 3.0];
         let outcome = engine.run(&Job::reduce(&probe, Reduce::Sum)).expect("the probe job succeeds");
         assert!(
-            matches!(outcome.fallback, Some(GpuError::Timeout(_))),
+            matches!(outcome.fallback, Some(GpuError::Validation(_))),
             "a rejected call started a GPU job: the injected fault was gone (fallback {:?})",
             outcome.fallback
         );
         assert_eq!(scalar(&outcome), 6.0, "the probe job's sum");
+        let clean = engine.run(&Job::reduce(&probe, Reduce::Sum)).expect("a clean job succeeds");
+        assert_eq!((clean.device, clean.fallback), (Device::Gpu, None), "the GPU took jobs again");
     }
     results
 }

@@ -125,9 +125,34 @@ fn devices_reports_policy_and_threads() {
 }
 
 #[test]
+fn calibrate_measures_caches_and_prints_the_model() {
+    let dir = std::env::temp_dir().join(format!("swath-cli-calibrate-{}", std::process::id()));
+    let output = swath(&["calibrate", "--device", "cpu"]).env("SWATH_CACHE_DIR", &dir).output().unwrap();
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{report}");
+    assert!(report.contains("cpu:        ") && report.contains("GB/s"), "{report}");
+    assert!(report.contains(&format!("cached in:  {}", dir.display())), "{report}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn run_splits_a_job_between_gpu_and_cpu_under_the_both_policy() {
+    if !gpu_available("run_splits_a_job_between_gpu_and_cpu_under_the_both_policy") {
+        return;
+    }
+    let args = ["run", "--op", "square", "--reduce", "max", "--n", "1e7", "--repeat", "1"];
+    let both = succeeds(&[&args[..], &["--device", "both"]].concat());
+    assert!(both.contains("decision:   gpu+cpu: policy is both"), "{both}");
+    assert!(both.contains("ran on:     gpu+cpu"), "{both}");
+    let cpu = succeeds(&[&args[..], &["--device", "cpu"]].concat());
+    let result = |report: &str| report.lines().find(|l| l.starts_with("result:")).map(str::to_string);
+    assert_eq!(result(&both), result(&cpu), "the same maximum on both paths");
+}
+
+#[test]
 fn help_names_every_command() {
     let help = succeeds(&["--help"]);
-    for command in ["square", "devices", "run"] {
+    for command in ["square", "devices", "run", "calibrate"] {
         assert!(help.contains(command), "{help}");
     }
 }
@@ -159,7 +184,7 @@ fn a_float_op_on_integers_is_a_swath_error() {
 
 #[test]
 fn a_bad_swath_device_is_reported() {
-    rejects(swath(&["square", "1"]).env("SWATH_DEVICE", "bogus"), 1, "expected auto, cpu or gpu");
+    rejects(swath(&["square", "1"]).env("SWATH_DEVICE", "bogus"), 1, "expected auto, cpu, gpu or both");
 }
 
 #[test]

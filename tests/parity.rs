@@ -249,7 +249,7 @@ fn ops_for<T: TestElement>() -> Vec<Op> {
 /// everything on the GPU except f64 it cannot run.
 fn expected_decision(engine: &Engine, dtype: DType, op: Option<Op>) -> Decision {
     let Some(gpu) = engine.gpu() else { return ON_CPU };
-    let on_cpu = |reason| Decision { device: Device::Cpu, reason };
+    let on_cpu = |reason| Decision::new(Device::Cpu, reason);
     match op {
         _ if dtype == DType::F64 && !gpu.shader_f64 => on_cpu(Reason::NoShaderF64),
         Some(op @ (Op::Exp | Op::Log | Op::Sin | Op::Cos)) if dtype == DType::F64 => {

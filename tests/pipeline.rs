@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{gpu_engine, large_input_lock, random};
+use common::{gpu_engine, large_input_lock, random, ON_GPU};
 use swath::expr::Expr;
 use swath::{Array, Engine, Error, InjectedFault, Op, Outputs, Reduce};
 
@@ -61,7 +61,9 @@ fn ten_stage_pipeline_matches_the_cpu_with_one_upload_and_one_readback() {
     let before = gpu.transfers();
     let resident = gpu.array(xs.as_slice());
     assert!(resident.on_gpu());
-    let out = ten_stages(&gpu, &resident).array::<f32>("s10").expect("s10 is kept");
+    let outputs = ten_stages(&gpu, &resident);
+    assert_eq!(outputs.decision(), ON_GPU, "{}", outputs.decision());
+    let out = outputs.array::<f32>("s10").expect("s10 is kept");
     let got = out.to_vec().expect("readback");
     let moved = gpu.transfers().since(&before);
     assert_eq!((moved.uploads, moved.readbacks), (1, 1), "transfers: {moved:?}");

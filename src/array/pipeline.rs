@@ -6,6 +6,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::expr::Expr;
 use crate::op::Reduce;
+use crate::schedule::Decision;
 
 /// A sequence of stages over named arrays, run as one unit: on the GPU,
 /// every stage is encoded into one command submission, and consecutive
@@ -91,14 +92,15 @@ impl<'e> Pipeline<'e> {
         if let Some(last) = self.stages.last() {
             keep.push(last.name.clone());
         }
-        let arrays = self.engine.run_pipeline(self.inputs, self.stages, &keep)?;
-        Ok(Outputs { arrays })
+        let (arrays, decision) = self.engine.run_pipeline(self.inputs, self.stages, &keep)?;
+        Ok(Outputs { arrays, decision })
     }
 }
 
 /// The arrays a [`Pipeline`] kept, by stage name.
 pub struct Outputs {
     arrays: Vec<(String, Raw)>,
+    decision: Decision,
 }
 
 impl std::fmt::Debug for Outputs {
@@ -108,6 +110,13 @@ impl std::fmt::Debug for Outputs {
 }
 
 impl Outputs {
+    /// Where the pipeline was routed and why, with the predicted time of
+    /// each device where a cost model was at hand. (After a GPU fault the
+    /// stages reran on the CPU, whatever this says.)
+    pub fn decision(&self) -> Decision {
+        self.decision
+    }
+
     /// The stage `name`, which must have type `T`.
     pub fn array<T: Element>(&self, name: &str) -> Result<Array<T>> {
         let raw = match self.arrays.iter().find(|(n, _)| n == name) {

@@ -1,6 +1,6 @@
 //! The CPU path: rayon executors for maps and canonical-order reductions.
 //!
-//! Both executors split work the same way ([`split`]): below
+//! Both executors split work the same way: below
 //! [`SERIAL_BELOW`] elements they run a plain loop on the calling thread,
 //! so a small job pays nothing for parallelism.
 
@@ -9,7 +9,7 @@ mod map;
 mod reduce;
 
 pub(crate) use map::map_into;
-pub(crate) use reduce::{finish, map_reduce, tile_partial};
+pub(crate) use reduce::{finish, map_partials, map_reduce, tile_partial};
 
 /// Inputs shorter than this run serially on the calling thread.
 pub const SERIAL_BELOW: usize = 1 << 15;

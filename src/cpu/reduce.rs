@@ -14,6 +14,15 @@ use rayon::prelude::*;
 /// Reduces `map(input)` in canonical order; the identity for empty input.
 /// The caller rejects empty min/max; the op must have passed [`Op::check`].
 pub(crate) fn map_reduce<T: Element>(input: &[T], op: Option<Op>, reduce: Reduce) -> T {
+    finish(map_partials(input, op, reduce), reduce)
+}
+
+/// The first level of [`map_reduce`]: one partial per tile of `input`
+/// ([`tiles`]`(input.len())` of them, none for empty input). Partials of
+/// consecutive tile-aligned pieces, concatenated, are the partials of the
+/// whole, so pieces reduced apart (on other devices) [`finish`] to the
+/// same bits. The op must have passed [`Op::check`].
+pub(crate) fn map_partials<T: Element>(input: &[T], op: Option<Op>, reduce: Reduce) -> Vec<T> {
     with_map(op, ChooseReduce { input, reduce })
 }
 
@@ -23,27 +32,23 @@ struct ChooseReduce<'a, T> {
 }
 
 impl<T: Element> MapVisitor<T> for ChooseReduce<'_, T> {
-    type Out = T;
+    type Out = Vec<T>;
 
-    fn visit<F: Fn(T) -> T + Copy + Send + Sync>(self, map: F) -> T {
-        with_reduce(self.reduce, Levels { input: self.input, map })
+    fn visit<F: Fn(T) -> T + Copy + Send + Sync>(self, map: F) -> Vec<T> {
+        with_reduce(self.reduce, FirstLevel { input: self.input, map })
     }
 }
 
-struct Levels<'a, T, F> {
+struct FirstLevel<'a, T, F> {
     input: &'a [T],
     map: F,
 }
 
-impl<T: Element, F: Fn(T) -> T + Copy + Send + Sync> ReduceVisitor<T> for Levels<'_, T, F> {
-    type Out = T;
+impl<T: Element, F: Fn(T) -> T + Copy + Send + Sync> ReduceVisitor<T> for FirstLevel<'_, T, F> {
+    type Out = Vec<T>;
 
-    fn visit<C: Fn(T, T) -> T + Copy + Send + Sync>(self, identity: T, combine: C) -> T {
-        let mut partials = level(self.input, identity, self.map, combine);
-        while partials.len() > 1 {
-            partials = level(&partials, identity, |x| x, combine);
-        }
-        partials.first().copied().unwrap_or(identity)
+    fn visit<C: Fn(T, T) -> T + Copy + Send + Sync>(self, identity: T, combine: C) -> Vec<T> {
+        level(self.input, identity, self.map, combine)
     }
 }
 

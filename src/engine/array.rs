@@ -8,7 +8,7 @@ use crate::error::{Error, GpuError, Result};
 use crate::expr::program::Program;
 use crate::gpu::{DeviceArray, Gpu, Source, Stage, Transfers};
 use crate::op::Reduce;
-use crate::schedule::{route, Device, Policy, Shape};
+use crate::schedule::{route_chain, Decision, Device, Location, Policy, Shape, SMALL_JOB};
 use std::sync::Arc;
 
 /// A stage checked against the arrays before it.
@@ -39,7 +39,7 @@ impl Engine {
     pub fn array<T: Element>(&self, values: impl Into<Vec<T>>) -> Array<T> {
         let host = HostData::of(values.into());
         let len = host.column().len();
-        let store = match self.gpu_for_arrays(T::DTYPE) {
+        let store = match self.gpu_for_arrays(T::DTYPE, len) {
             Some(gpu) => match gpu.upload(host.column()) {
                 Ok(device) => Store::Device(device),
                 Err(fault) => {
@@ -60,24 +60,29 @@ impl Engine {
 
     /// Host–device traffic of this engine's GPU so far (zeros without one).
     pub fn transfers(&self) -> Transfers {
-        self.core.gpu.as_ref().map(Gpu::transfers).unwrap_or_default()
+        self.current_gpu().map(|gpu| gpu.transfers()).unwrap_or_default()
     }
 
-    /// The GPU new arrays of `dtype` go to, if any.
-    fn gpu_for_arrays(&self, dtype: DType) -> Option<&Gpu> {
-        let gpu = self.core.gpu.as_ref()?;
+    /// The GPU new arrays of `dtype` go to, if any: under `auto`, one
+    /// whose kernels stream memory faster than the CPU pool, for arrays
+    /// worth a launch.
+    fn gpu_for_arrays(&self, dtype: DType, len: usize) -> Option<Arc<Gpu>> {
+        let gpu = self.current_gpu()?;
         let traits = gpu.traits();
         let wanted = match self.core.policy {
             Policy::Gpu => true,
-            Policy::Auto => !traits.software,
-            Policy::Cpu => false,
+            Policy::Auto | Policy::Both if len >= SMALL_JOB => {
+                let model = self.cost_model();
+                model.gpu.is_some_and(|costs| costs.bytes_per_s > model.cpu.bytes_per_s)
+            }
+            _ => false,
         };
         (wanted && traits.healthy && (dtype != DType::F64 || traits.shader_f64)).then_some(gpu)
     }
 
     /// Reads a device array of this engine into `out`.
     pub(crate) fn read_device(&self, array: &DeviceArray, out: &mut [u8]) -> Result<(), GpuError> {
-        let gpu = self.core.gpu.as_ref().ok_or_else(|| GpuError::DeviceLost("the engine has no GPU".into()))?;
+        let gpu = self.current_gpu().ok_or_else(|| GpuError::DeviceLost("the engine has no GPU".into()))?;
         gpu.read(array, out).map_err(|fault| self.note_fault(fault))
     }
 
@@ -86,13 +91,14 @@ impl Engine {
         self.on_pool(work)
     }
 
-    /// Checks, routes and runs a pipeline; returns the arrays named in `keep`.
+    /// Checks, routes and runs a pipeline; returns the arrays named in
+    /// `keep` and the routing decision.
     pub(crate) fn run_pipeline(
         &self,
         inputs: Vec<(String, Raw)>,
         stages: Vec<StageSpec>,
         keep: &[String],
-    ) -> Result<Vec<(String, Raw)>> {
+    ) -> Result<(Vec<(String, Raw)>, Decision)> {
         let mut arrays: Vec<(String, DType, usize, Arc<Origin>)> =
             inputs.iter().map(|(name, raw)| (name.clone(), raw.dtype, raw.len, raw.origin.clone())).collect();
         let mut checked = Vec::with_capacity(stages.len());
@@ -105,45 +111,73 @@ impl Engine {
         if let Some(name) = keep.iter().find(|name| !checked.iter().any(|s| &s.name == *name)) {
             return Err(Error::Pipeline(format!("{name:?} is not a stage of this pipeline")));
         }
-        let stores = match self.pipeline_gpu(&inputs, &checked) {
-            Some(gpu) => match run_on_gpu(gpu, &inputs, &checked, keep) {
+        let gpu = self.current_gpu();
+        let decision = self.route_pipeline(gpu.as_deref(), &inputs, &checked);
+        let stores = match (decision.device, gpu) {
+            (Device::Gpu, Some(gpu)) => match run_on_gpu(&gpu, &inputs, &checked, keep) {
                 Ok(stores) => stores,
                 Err(fault) => {
                     self.note_fault(fault);
                     self.run_on_cpu(&inputs, &checked, keep)
                 }
             },
-            None => self.run_on_cpu(&inputs, &checked, keep),
+            _ => {
+                // With nothing queued, the predicted completion is the chain's own time.
+                let running = self.core.costs.start(Device::Cpu, decision.predicted.map(|p| p.cpu_s));
+                let stores = self.run_on_cpu(&inputs, &checked, keep);
+                running.finished();
+                stores
+            }
         };
         let kept = checked.into_iter().zip(stores).filter(|(stage, _)| keep.contains(&stage.name));
-        Ok(kept
+        let arrays = kept
             .filter_map(|(stage, store)| Some((stage, store?)))
             .map(|(stage, store)| {
                 let dtype = stage.program.structure.output();
                 let len = if stage.reduce.is_some() { 1 } else { stage.len };
                 (stage.name, Raw { engine: self.clone(), dtype, len, store, origin: stage.origin })
             })
-            .collect())
+            .collect();
+        Ok((arrays, decision))
     }
 
-    /// The GPU, if every array the pipeline reads lives on it and it has
-    /// a kernel for every stage.
-    fn pipeline_gpu(&self, inputs: &[(String, Raw)], stages: &[Checked]) -> Option<&Gpu> {
-        let gpu = self.core.gpu.as_ref().filter(|_| self.core.policy != Policy::Cpu)?;
-        let read = |k: usize| k >= inputs.len() || self.holds(&inputs[k].1);
-        let resident = stages.iter().all(|stage| stage.reads.iter().all(|&k| read(k)));
-        let runnable = stages.iter().all(|stage| {
-            let dtype = stage.program.structure.output();
-            let expr = Some(super::expr::routing_shape(&stage.program));
-            let shape = Shape { dtype, len: stage.len, map: None, reduce: stage.reduce, expr };
-            route(Policy::Gpu, Some(gpu.traits()), &shape, &self.core.model).device == Device::Gpu
-        });
-        (resident && runnable).then_some(gpu)
+    /// Where a pipeline runs: on the GPU if it can run every stage and,
+    /// under `auto`, the cost model predicts it to finish first, given
+    /// where the inputs live.
+    fn route_pipeline(&self, gpu: Option<&Gpu>, inputs: &[(String, Raw)], stages: &[Checked]) -> Decision {
+        let mut read = vec![false; inputs.len()];
+        stages.iter().flat_map(|stage| &stage.reads).filter(|&&k| k < inputs.len()).for_each(|&k| read[k] = true);
+        let on_gpu = |raw: &Raw| gpu.is_some_and(|gpu| self.holds(gpu, raw));
+        let bytes = |on: bool| -> u64 {
+            let read = inputs.iter().zip(&read).filter(|((_, raw), &read)| read && on_gpu(raw) == on);
+            read.map(|((_, raw), _)| (raw.len * raw.dtype.size()) as u64).sum()
+        };
+        let shapes: Vec<Shape> = stages
+            .iter()
+            .map(|stage| {
+                let expr = Some(super::expr::routing_shape(&stage.program));
+                let dtype = stage.program.structure.output();
+                Shape { dtype, len: stage.len, map: None, reduce: stage.reduce, expr, data: Location::Host }
+            })
+            .collect();
+        let model = match gpu {
+            Some(_) if matches!(self.core.policy, Policy::Auto | Policy::Both) => Some(self.cost_model()),
+            _ => self.core.costs.ready(),
+        };
+        let traits = gpu.map(Gpu::traits);
+        route_chain(
+            self.core.policy,
+            traits,
+            &shapes,
+            (bytes(false), bytes(true)),
+            model.as_ref(),
+            self.core.costs.load(),
+        )
     }
 
-    /// True if `raw` lives on this engine's GPU.
-    fn holds(&self, raw: &Raw) -> bool {
-        matches!(raw.store, Store::Device(_)) && Arc::ptr_eq(&raw.engine.core, &self.core)
+    /// True if `raw` lives on `gpu`, this engine's GPU.
+    fn holds(&self, gpu: &Gpu, raw: &Raw) -> bool {
+        matches!(&raw.store, Store::Device(array) if gpu.owns(array)) && Arc::ptr_eq(&raw.engine.core, &self.core)
     }
 
     /// Every stage on the CPU pool, over the host values of the inputs;
@@ -191,6 +225,17 @@ fn run_on_gpu(
     stages: &[Checked],
     keep: &[String],
 ) -> Result<Vec<Option<Store>>, GpuError> {
+    // Inputs in host memory (or on a GPU since replaced) are uploaded first.
+    let read = |k: usize| stages.iter().any(|stage| stage.reads.contains(&k));
+    let resident: Vec<Option<DeviceArray>> = inputs
+        .iter()
+        .enumerate()
+        .map(|(k, (_, raw))| match &raw.store {
+            Store::Device(array) if gpu.owns(array) => Ok(Some(array.clone())),
+            _ if read(k) => gpu.upload(raw.host().column()).map(Some),
+            _ => Ok(None),
+        })
+        .collect::<Result<_, _>>()?;
     let gpu_stages: Vec<Stage<'_>> = stages
         .iter()
         .map(|stage| Stage {
@@ -198,8 +243,8 @@ fn run_on_gpu(
             sources: stage
                 .reads
                 .iter()
-                .map(|&k| match inputs.get(k).map(|(_, raw)| &raw.store) {
-                    Some(Store::Device(array)) => Source::Array(array),
+                .map(|&k| match resident.get(k) {
+                    Some(Some(array)) => Source::Array(array),
                     _ => Source::Stage(k - inputs.len()),
                 })
                 .collect(),

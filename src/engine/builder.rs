@@ -1,9 +1,10 @@
 //! [`EngineBuilder`]: an engine with a chosen policy, thread count and GPU timeout.
 
+use super::costs::Costs;
+use super::device::{GpuOptions, GpuSlot};
 use super::{Core, Engine};
 use crate::error::{Error, Result};
-use crate::gpu::Gpu;
-use crate::schedule::{CostModel, Policy};
+use crate::schedule::{CostModel, ModelCache, Policy};
 use std::time::Duration;
 
 /// Builds an [`Engine`] with a chosen policy and thread count.
@@ -20,6 +21,8 @@ pub struct EngineBuilder {
     threads: Option<usize>,
     gpu_timeout: Option<Duration>,
     chunk_bytes: Option<u64>,
+    cost_model: Option<CostModel>,
+    model_cache: Option<ModelCache>,
 }
 
 /// How long one GPU submission may take before it counts as a fault and
@@ -48,6 +51,28 @@ impl EngineBuilder {
         self
     }
 
+    /// Routes by `model` as it is: nothing measured, cached or learnt from
+    /// jobs. Without it, the model is read from the cache or measured on
+    /// first use (see [`Engine::cost_model`]).
+    ///
+    /// ```
+    /// use swath::{schedule::CostModel, Engine, Policy};
+    /// let engine = Engine::builder().policy(Policy::Cpu).cost_model(CostModel::with_threads(4)).build()?;
+    /// assert_eq!(engine.cost_model(), CostModel::with_threads(4));
+    /// # Ok::<(), swath::Error>(())
+    /// ```
+    pub fn cost_model(mut self, model: CostModel) -> Self {
+        self.cost_model = Some(model);
+        self
+    }
+
+    /// Where the measured cost model is cached; without it,
+    /// [`ModelCache::from_env`].
+    pub fn model_cache(mut self, cache: ModelCache) -> Self {
+        self.model_cache = Some(cache);
+        self
+    }
+
     /// Cuts GPU transfers and resident arrays into pieces of at most
     /// `bytes` (a few MiB at least): lets tests stream many pieces through
     /// small inputs.
@@ -73,15 +98,20 @@ impl EngineBuilder {
             ),
             None => None,
         };
-        let (gpu, gpu_absent) = match policy {
-            Policy::Cpu => (None, "not opened: policy is cpu".to_string()),
-            _ => match Gpu::open(self.gpu_timeout.unwrap_or(DEFAULT_GPU_TIMEOUT), self.chunk_bytes) {
-                Ok(gpu) => (Some(gpu), String::new()),
-                Err(why) if policy == Policy::Gpu => return Err(Error::NoGpu { detail: format!(": {why}") }),
-                Err(why) => (None, why),
-            },
+        let options =
+            GpuOptions { timeout: self.gpu_timeout.unwrap_or(DEFAULT_GPU_TIMEOUT), chunk_bytes: self.chunk_bytes };
+        let gpu = match policy {
+            Policy::Cpu => GpuSlot::empty(options, "not opened: policy is cpu".into()),
+            _ => GpuSlot::open(options),
         };
+        if policy == Policy::Gpu && gpu.current().is_none() {
+            return Err(Error::NoGpu { detail: format!(": {}", gpu.absent()) });
+        }
         let threads = pool.as_ref().map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
-        Ok(Engine::from_core(Core { policy, gpu, gpu_absent, pool, model: CostModel::with_threads(threads) }))
+        let costs = match self.cost_model {
+            Some(model) => Costs::fixed(model),
+            None => Costs::measured(self.model_cache.unwrap_or_else(ModelCache::from_env)),
+        };
+        Ok(Engine::from_core(Core { policy, gpu, pool, threads, costs }))
     }
 }

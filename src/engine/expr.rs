@@ -1,15 +1,15 @@
 //! Expression jobs on the engine: [`Engine::eval`] and friends, and the
 //! executors that route a compiled expression to the GPU or the CPU.
 
-use super::Engine;
+use super::{Engine, Outcome};
 use crate::dtype::Element;
-use crate::error::{Error, GpuError, Result};
+use crate::error::{Error, Result};
 use crate::expr::program::{Program, Step};
 use crate::expr::{eval, wgsl, Expr, Unary};
 use crate::gpu::Stopwatch;
 use crate::inputs::Inputs;
 use crate::op::Reduce;
-use crate::schedule::{Decision, Device, ExprShape, Policy, SMALL_JOB};
+use crate::schedule::{Device, ExprShape, Location, Policy, Shape, SMALL_JOB};
 
 /// An expression job compiled against its inputs, ready to route.
 pub(super) struct Prepared<'j, 'a> {
@@ -63,7 +63,7 @@ impl Engine {
         if job.len < SMALL_JOB && self.core.policy != Policy::Gpu && (job.len > 0 || reduce.has_identity()) {
             return Ok(eval::map_reduce(&job.program, &inputs.columns, job.len, reduce));
         }
-        Ok(self.execute_expr_reduce(&job, reduce)?.0)
+        Ok(self.execute_expr_reduce(&job, reduce)?.value)
     }
 
     /// Compiles `expr` for a `U` result over `inputs`, whose lengths must agree.
@@ -78,47 +78,37 @@ impl Engine {
             eval::map_into(&job.program, &job.inputs.columns, out);
             return Ok(Device::Cpu);
         }
-        Ok(self.execute_expr_map(job, out)?.1)
+        Ok(self.execute_expr_map(job, out)?.device)
     }
 
-    pub(super) fn execute_expr_map<U: Element>(
-        &self,
-        job: &Prepared<'_, '_>,
-        out: &mut [U],
-    ) -> Result<(Decision, Device, Option<GpuError>)> {
-        let decision = self.explain_shape(&self.expr_shape::<U>(job, None));
+    pub(super) fn execute_expr_map<U: Element>(&self, job: &Prepared<'_, '_>, out: &mut [U]) -> Result<Outcome<()>> {
         let (program, columns) = (&job.program, &job.inputs.columns);
-        let ((), device, fallback) = self.dispatch(
-            decision,
+        Ok(self.dispatch(
+            &self.expr_shape::<U>(job, None),
             out,
             |gpu, out| gpu.map(program, columns, out, &mut Stopwatch::off()),
+            |gpu, out, k| ((), self.split_expr_map(gpu, program, columns, out, k)),
             |out| eval::map_into(program, columns, out),
-        );
-        Ok((decision, device, fallback))
+        ))
     }
 
-    pub(super) fn execute_expr_reduce<U: Element>(
-        &self,
-        job: &Prepared<'_, '_>,
-        reduce: Reduce,
-    ) -> Result<(U, Decision, Device, Option<GpuError>)> {
+    pub(super) fn execute_expr_reduce<U: Element>(&self, job: &Prepared<'_, '_>, reduce: Reduce) -> Result<Outcome<U>> {
         if job.len == 0 && !reduce.has_identity() {
             return Err(Error::EmptyReduction { reduce });
         }
-        let decision = self.explain_shape(&self.expr_shape::<U>(job, Some(reduce)));
         let (program, columns) = (&job.program, &job.inputs.columns);
-        let (x, device, fallback) = self.dispatch(
-            decision,
+        Ok(self.dispatch(
+            &self.expr_shape::<U>(job, Some(reduce)),
             &mut (),
             |gpu, ()| gpu.map_reduce(program, columns, job.len, reduce, &mut Stopwatch::off()),
+            |gpu, (), k| self.split_expr_reduce(gpu, program, columns, job.len, reduce, k),
             |()| eval::map_reduce(program, columns, job.len, reduce),
-        );
-        Ok((x, decision, device, fallback))
+        ))
     }
 
-    fn expr_shape<U: Element>(&self, job: &Prepared<'_, '_>, reduce: Option<Reduce>) -> crate::schedule::Shape {
+    fn expr_shape<U: Element>(&self, job: &Prepared<'_, '_>, reduce: Option<Reduce>) -> Shape {
         let expr = Some(routing_shape(&job.program));
-        crate::schedule::Shape { dtype: U::DTYPE, len: job.len, map: None, reduce, expr }
+        Shape { dtype: U::DTYPE, len: job.len, map: None, reduce, expr, data: Location::Host }
     }
 }
 

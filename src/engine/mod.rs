@@ -3,8 +3,14 @@
 
 mod array;
 mod builder;
+mod calibrate;
+mod costs;
+mod device;
+mod dispatch;
 mod expr;
+mod model;
 mod outcome;
+mod split;
 mod submit;
 
 pub use builder::{EngineBuilder, DEFAULT_GPU_TIMEOUT};
@@ -18,7 +24,9 @@ use crate::gpu::{Gpu, GpuInfo, GpuProfile, InjectedFault, Stopwatch};
 use crate::inputs::Column;
 use crate::job::{Job, Source};
 use crate::op::{Op, Reduce};
-use crate::schedule::{route, CostModel, Decision, Device, Policy, Shape, SMALL_JOB};
+use crate::schedule::{route, CostModel, Device, Location, Policy, Shape, SMALL_JOB};
+use costs::Costs;
+use device::{GpuOptions, GpuSlot};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -47,10 +55,10 @@ pub struct Engine {
 /// What every clone of an [`Engine`] shares.
 struct Core {
     policy: Policy,
-    gpu: Option<Gpu>,
-    gpu_absent: String,
+    gpu: GpuSlot,
     pool: Option<rayon::ThreadPool>,
-    model: CostModel,
+    threads: usize,
+    costs: Costs,
 }
 
 impl std::fmt::Debug for Engine {
@@ -59,7 +67,7 @@ impl std::fmt::Debug for Engine {
             .field("policy", &self.core.policy)
             .field("threads", &self.threads())
             .field("gpu", &self.gpu())
-            .field("gpu_absent", &self.core.gpu_absent)
+            .field("gpu_absent", &self.gpu_absent_reason())
             .finish()
     }
 }
@@ -72,12 +80,14 @@ impl Engine {
 
     /// A CPU-only engine on rayon's global pool; never fails.
     pub fn cpu() -> Engine {
+        let threads = rayon::current_num_threads();
+        let options = GpuOptions { timeout: DEFAULT_GPU_TIMEOUT, chunk_bytes: None };
         Engine::from_core(Core {
             policy: Policy::Cpu,
-            gpu: None,
-            gpu_absent: "not opened: policy is cpu".into(),
+            gpu: GpuSlot::empty(options, "not opened: policy is cpu".into()),
             pool: None,
-            model: CostModel::with_threads(rayon::current_num_threads()),
+            threads,
+            costs: Costs::fixed(CostModel { cpu: crate::schedule::CpuCosts::with_threads(threads), gpu: None }),
         })
     }
 
@@ -97,70 +107,85 @@ impl Engine {
 
     /// Threads of the CPU pool.
     pub fn threads(&self) -> usize {
-        self.core.model.cpu_threads
+        self.core.threads
     }
 
     /// The GPU adapter in use, if one was opened.
-    pub fn gpu(&self) -> Option<&GpuInfo> {
-        self.core.gpu.as_ref().map(Gpu::info)
+    pub fn gpu(&self) -> Option<GpuInfo> {
+        self.core.gpu.current().map(|gpu| gpu.info().clone())
     }
 
-    /// True if a GPU is open and has not been lost; once it is lost, jobs
-    /// run on the CPU.
+    /// The current GPU device, if one is open.
+    fn current_gpu(&self) -> Option<Arc<Gpu>> {
+        self.core.gpu.current()
+    }
+
+    /// True if a GPU is open and healthy. A GPU becomes unhealthy when its
+    /// device is lost, when a job outlives the GPU timeout, or after
+    /// several faults in a row; jobs then run on the CPU until
+    /// [`Engine::reopen_gpu`] opens a new device.
     pub fn gpu_healthy(&self) -> bool {
-        self.core.gpu.as_ref().is_some_and(|gpu| gpu.traits().healthy)
+        self.gpu_unhealthy_reason().is_none() && self.current_gpu().is_some()
+    }
+
+    /// Why the open GPU takes no jobs, if it does not.
+    pub fn gpu_unhealthy_reason(&self) -> Option<String> {
+        self.current_gpu().and_then(|gpu| gpu.unhealthy())
+    }
+
+    /// Opens a new GPU device in place of the current one, for instance
+    /// after a device loss. Arrays that lived on the old device are
+    /// recomputed from their inputs when next read. Running jobs finish on
+    /// the device they started on.
+    ///
+    /// ```
+    /// let engine = swath::Engine::new()?;
+    /// if !engine.gpu_healthy() && engine.gpu().is_some() {
+    ///     engine.reopen_gpu()?;
+    /// }
+    /// # Ok::<(), swath::Error>(())
+    /// ```
+    pub fn reopen_gpu(&self) -> Result<()> {
+        if self.core.policy == Policy::Cpu {
+            return Err(Error::NoGpu { detail: ": the policy is cpu".into() });
+        }
+        self.core.gpu.reopen().map_err(|why| Error::NoGpu { detail: format!(": {why}") })?;
+        self.core.costs.forget_gpu();
+        Ok(())
     }
 
     /// Why no GPU is open (empty when one is).
-    pub fn gpu_absent_reason(&self) -> &str {
-        &self.core.gpu_absent
-    }
-
-    /// Where `job` would run, and why; runs nothing. (A job that cannot
-    /// run at all, such as an expression naming a missing input, is
-    /// explained as if it could; running it gives the error.)
-    pub fn explain<T: Element>(&self, job: &Job<'_, T>) -> Decision {
-        self.explain_shape(&self.shape(job))
-    }
-
-    /// Where a job of this shape would run, and why, without any data.
-    ///
-    /// ```
-    /// use swath::{schedule::Shape, DType, Engine, Op};
-    /// let shape = Shape { dtype: DType::F32, len: 1 << 26, map: Some(Op::Square), reduce: None, expr: None };
-    /// println!("{}", Engine::cpu().explain_shape(&shape));
-    /// ```
-    pub fn explain_shape(&self, shape: &Shape) -> Decision {
-        route(self.core.policy, self.core.gpu.as_ref().map(Gpu::traits), shape, &self.core.model)
+    pub fn gpu_absent_reason(&self) -> String {
+        self.core.gpu.absent()
     }
 
     /// Runs `job` and reports where it ran.
     pub fn run<T: Element>(&self, job: &Job<'_, T>) -> Result<Outcome<Output<T>>> {
         let start = Instant::now();
-        let (value, decision, device, fallback) = match (&job.source, job.reduce) {
+        let outcome = match (&job.source, job.reduce) {
             (Source::Op { input, map: Some(op) }, None) => {
                 let mut out = vec![T::default(); input.len()];
-                let (decision, device, fallback) = self.execute_map(input, &mut out, *op)?;
-                (Output::Array(out), decision, device, fallback)
+                self.execute_map(input, &mut out, *op)?.with(Output::Array(out))
             }
             (Source::Op { input, map }, Some(reduce)) => {
-                let (x, decision, device, fallback) = self.execute_reduce(input, *map, reduce)?;
-                (Output::Scalar(x), decision, device, fallback)
+                let outcome = self.execute_reduce(input, *map, reduce)?;
+                let x = outcome.value;
+                outcome.with(Output::Scalar(x))
             }
             (Source::Op { map: None, .. }, None) => unreachable!("Job constructors always set a map or a reduction"),
             (Source::Expr { inputs, expr, .. }, None) => {
                 let job = self.prepare::<T>(expr, inputs)?;
                 let mut out = vec![T::default(); job.len];
-                let (decision, device, fallback) = self.execute_expr_map(&job, &mut out)?;
-                (Output::Array(out), decision, device, fallback)
+                self.execute_expr_map(&job, &mut out)?.with(Output::Array(out))
             }
             (Source::Expr { inputs, expr, .. }, Some(reduce)) => {
                 let job = self.prepare::<T>(expr, inputs)?;
-                let (x, decision, device, fallback) = self.execute_expr_reduce(&job, reduce)?;
-                (Output::Scalar(x), decision, device, fallback)
+                let outcome = self.execute_expr_reduce(&job, reduce)?;
+                let x = outcome.value;
+                outcome.with(Output::Scalar(x))
             }
         };
-        Ok(Outcome { value, decision, device, fallback, elapsed: start.elapsed() })
+        Ok(Outcome { elapsed: start.elapsed(), ..outcome })
     }
 
     /// `op` applied to every element, as a new vector.
@@ -179,7 +204,7 @@ impl Engine {
             cpu::map_into(input, out, op);
             return Ok(Device::Cpu);
         }
-        Ok(self.execute_map(input, out, op)?.1)
+        Ok(self.execute_map(input, out, op)?.device)
     }
 
     /// `input` reduced to one value in the canonical order.
@@ -202,7 +227,7 @@ impl Engine {
             }
             return Ok(cpu::map_reduce(input, map, reduce));
         }
-        Ok(self.execute_reduce(input, map, reduce)?.0)
+        Ok(self.execute_reduce(input, map, reduce)?.value)
     }
 
     /// True if a job of `len` elements runs serially on the calling thread
@@ -212,52 +237,6 @@ impl Engine {
     #[inline]
     fn small_on_cpu(&self, len: usize) -> bool {
         len < SMALL_JOB && self.core.policy != Policy::Gpu
-    }
-
-    fn execute_map<T: Element>(
-        &self,
-        input: &[T],
-        out: &mut [T],
-        op: Op,
-    ) -> Result<(Decision, Device, Option<GpuError>)> {
-        if input.len() != out.len() {
-            return Err(Error::LengthMismatch { input: input.len(), output: out.len() });
-        }
-        op.check(T::DTYPE)?;
-        let decision = self.explain(&Job::map(input, op));
-        let ((), device, fallback) = self.dispatch(
-            decision,
-            out,
-            |gpu, out| {
-                // Compiled only for the GPU: the CPU runs the op's own loop.
-                let program = Program::of_op(Some(op), T::DTYPE).map_err(|e| GpuError::Unsupported(e.to_string()))?;
-                gpu.map(&program, &[Column::of(input)], out, &mut Stopwatch::off())
-            },
-            |out| cpu::map_into(input, out, op),
-        );
-        Ok((decision, device, fallback))
-    }
-
-    fn execute_reduce<T: Element>(
-        &self,
-        input: &[T],
-        map: Option<Op>,
-        reduce: Reduce,
-    ) -> Result<(T, Decision, Device, Option<GpuError>)> {
-        if let Some(op) = map {
-            op.check(T::DTYPE)?;
-        }
-        if input.is_empty() && !reduce.has_identity() {
-            return Err(Error::EmptyReduction { reduce });
-        }
-        let decision = self.explain(&Job { source: Source::Op { input, map }, reduce: Some(reduce) });
-        let (x, device, fallback) = self.dispatch(
-            decision,
-            &mut (),
-            |gpu, ()| self.gpu_reduce(gpu, input, map, reduce, &mut Stopwatch::off()),
-            |()| cpu::map_reduce(input, map, reduce),
-        );
-        Ok((x, decision, device, fallback))
     }
 
     /// Runs `job` on the GPU with its phases separated and timed: upload,
@@ -277,7 +256,7 @@ impl Engine {
     /// ```
     pub fn profile_gpu<T: Element>(&self, job: &Job<'_, T>) -> Result<(Output<T>, GpuProfile)> {
         let gpu =
-            self.core.gpu.as_ref().ok_or_else(|| Error::NoGpu { detail: format!(": {}", self.core.gpu_absent) })?;
+            self.current_gpu().ok_or_else(|| Error::NoGpu { detail: format!(": {}", self.gpu_absent_reason()) })?;
         let (program, columns, len) = match &job.source {
             Source::Op { input, map } => {
                 if let Some(op) = map {
@@ -290,7 +269,7 @@ impl Engine {
                 (prepared.program, inputs.columns.clone(), prepared.len)
             }
         };
-        let decision = route(Policy::Gpu, Some(gpu.traits()), &self.shape(job), &self.core.model);
+        let decision = route(Policy::Gpu, Some(gpu.traits()), &self.shape(job), None);
         if decision.device != Device::Gpu {
             return Err(GpuError::Unsupported(decision.reason.to_string()).into());
         }
@@ -311,19 +290,6 @@ impl Engine {
         Ok((value, watch.profile().unwrap_or_default()))
     }
 
-    /// Reduces `map(input)` on the GPU.
-    fn gpu_reduce<T: Element>(
-        &self,
-        gpu: &Gpu,
-        input: &[T],
-        map: Option<Op>,
-        reduce: Reduce,
-        watch: &mut Stopwatch,
-    ) -> Result<T, GpuError> {
-        let program = Program::of_op(map, T::DTYPE).map_err(|e| GpuError::Unsupported(e.to_string()))?;
-        gpu.map_reduce(&program, &[Column::of(input)], input.len(), reduce, watch)
-    }
-
     fn shape<T: Element>(&self, job: &Job<'_, T>) -> Shape {
         let expr = match &job.source {
             Source::Op { .. } => None,
@@ -331,48 +297,21 @@ impl Engine {
                 Program::compile(expr, &inputs.types(), T::DTYPE).ok().map(|p| expr::routing_shape(&p))
             }
         };
-        Shape { dtype: T::DTYPE, len: job.len(), map: job.op(), reduce: job.reduce, expr }
+        Shape { dtype: T::DTYPE, len: job.len(), map: job.op(), reduce: job.reduce, expr, data: Location::Host }
     }
 
     /// GPU pipelines compiled so far (0 without a GPU), to test that
     /// pipelines are cached by an expression's structure.
     #[doc(hidden)]
     pub fn compiled_kernels(&self) -> usize {
-        self.core.gpu.as_ref().map_or(0, Gpu::compiled_kernels)
+        self.current_gpu().map_or(0, |gpu| gpu.compiled_kernels())
     }
 
     /// Makes the next GPU job fail with `fault`, to test the fallback.
     /// Returns false (and does nothing) when no GPU is open.
     #[doc(hidden)]
     pub fn inject_gpu_fault(&self, fault: InjectedFault) -> bool {
-        self.core.gpu.as_ref().map(|gpu| gpu.inject(fault)).is_some()
-    }
-
-    /// Runs `on_gpu` if `decision` chose the GPU, else (or if it fails)
-    /// `on_cpu` on the engine's pool; both work on `state`, such as the
-    /// output array. Returns the result, where it came from, and the GPU
-    /// fault that sent it to the CPU, if any.
-    fn dispatch<S: Send + ?Sized, R: Send>(
-        &self,
-        decision: Decision,
-        state: &mut S,
-        on_gpu: impl FnOnce(&Gpu, &mut S) -> Result<R, GpuError>,
-        on_cpu: impl FnOnce(&mut S) -> R + Send,
-    ) -> (R, Device, Option<GpuError>) {
-        let fallback = match (decision.device, &self.core.gpu) {
-            (Device::Gpu, Some(gpu)) => match on_gpu(gpu, state) {
-                Ok(x) => return (x, Device::Gpu, None),
-                Err(fault) => Some(self.note_fault(fault)),
-            },
-            _ => None,
-        };
-        (self.on_pool(|| on_cpu(state)), Device::Cpu, fallback)
-    }
-
-    /// Logs a GPU fault before the job reruns on the CPU.
-    fn note_fault(&self, fault: GpuError) -> GpuError {
-        log::warn!("GPU job failed, rerunning on the CPU: {fault}");
-        fault
+        self.current_gpu().map(|gpu| gpu.inject(fault)).is_some()
     }
 
     fn on_pool<R: Send>(&self, work: impl FnOnce() -> R + Send) -> R {

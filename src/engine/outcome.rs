@@ -19,6 +19,13 @@ pub struct Outcome<V> {
     pub elapsed: Duration,
 }
 
+impl<V> Outcome<V> {
+    /// The same outcome with another value.
+    pub(crate) fn with<W>(self, value: W) -> Outcome<W> {
+        Outcome { value, decision: self.decision, device: self.device, fallback: self.fallback, elapsed: self.elapsed }
+    }
+}
+
 /// The value of a [`Job`](crate::Job): an array for a map, a scalar for a reduction.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Output<T> {

@@ -4,8 +4,10 @@
 //! [`GpuError`] that the engine answers by rerunning the job on the CPU.
 
 mod context;
+mod health;
 mod kernel;
 mod map;
+mod partials;
 mod pipelines;
 mod pool;
 mod profile;
@@ -55,6 +57,7 @@ pub(crate) struct Gpu {
     /// Held for the whole of a job: GPU jobs run one at a time.
     scratch: Mutex<Scratch>,
     injected: Mutex<Option<InjectedFault>>,
+    health: health::Health,
 }
 
 impl Gpu {
@@ -70,6 +73,7 @@ impl Gpu {
             pool: Default::default(),
             scratch: Mutex::default(),
             injected: Mutex::default(),
+            health: Default::default(),
         })
     }
 
@@ -81,7 +85,7 @@ impl Gpu {
         GpuTraits {
             software: self.ctx.info.software,
             shader_f64: self.ctx.info.shader_f64,
-            healthy: self.ctx.healthy(),
+            healthy: self.unhealthy().is_none(),
             max_inputs: self.ctx.info.max_inputs,
         }
     }
@@ -113,8 +117,22 @@ impl Gpu {
         })
     }
 
+    /// Why this GPU takes no more jobs (lost, timed out, failing), if so.
+    pub fn unhealthy(&self) -> Option<String> {
+        self.ctx.lost().map(|lost| lost.to_string()).or_else(|| self.health.unhealthy())
+    }
+
+    /// True if `array` lives on this GPU (not on one it replaced).
+    pub fn owns(&self, array: &DeviceArray) -> bool {
+        array.pool_is(&self.pool)
+    }
+
     fn job<R>(&self, work: impl FnOnce(&Context, &mut Scratch) -> Result<R, GpuError>) -> Result<R, GpuError> {
         let mut scratch = self.lock_scratch();
+        // Jobs routed before the GPU was marked unhealthy fail fast.
+        if let Some(why) = self.health.unhealthy() {
+            return Err(GpuError::DeviceLost(format!("the GPU was marked unhealthy: {why}")));
+        }
         let injected = self.injected.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
         let result = self.ctx.scoped(|| {
             if let Some(fault) = injected {
@@ -128,6 +146,7 @@ impl Gpu {
             self.pipelines.clear();
             self.pool.clear();
         }
+        self.health.record(&result);
         result
     }
 

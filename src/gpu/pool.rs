@@ -79,6 +79,11 @@ impl Pooled {
     pub fn new(buffers: Vec<wgpu::Buffer>, pool: &Arc<Pool>) -> Pooled {
         Pooled { buffers, pool: Arc::downgrade(pool) }
     }
+
+    /// True if the buffers came from `pool`.
+    pub fn is_from(&self, pool: &Arc<Pool>) -> bool {
+        std::ptr::eq(self.pool.as_ptr(), Arc::as_ptr(pool))
+    }
 }
 
 impl Drop for Pooled {

@@ -4,7 +4,9 @@
 //! pieces (uploaded chunks or resident segments) hold whole tiles, so
 //! cutting the input does not change the order. Later levels fold the
 //! partials, ping-ponging between two buffers, in the same submission as
-//! the last piece; only the final value leaves the partial buffers.
+//! the last piece; only the final value leaves the partial buffers (or,
+//! for a reduction shared with the CPU, level one's partials: see
+//! [`first_level`]).
 
 use super::kernel::{Kernel, Layout};
 use super::profile::Stopwatch;
@@ -44,22 +46,43 @@ pub(super) fn run<U: Element>(
     if job.len == 0 {
         return Ok(identity);
     }
+    let (kernels, mut levels, mut encoder) = fold_host(ctx, pipelines, scratch, job, watch)?;
+    levels.fold_partials(&kernels, &mut encoder, 1, watch)?;
+    let value = levels.read_partials::<U>(scratch, encoder, 1, watch)?;
+    Ok(value.first().copied().unwrap_or(identity))
+}
+
+/// Level one of [`run`] alone: the partial of every tile of host data,
+/// read back (none for no data), for a reduction whose other tiles are
+/// folded elsewhere and whose later levels run on the host.
+pub(super) fn first_level<U: Element>(
+    ctx: &Context,
+    pipelines: &Pipelines,
+    scratch: &mut Scratch,
+    job: &Job<'_>,
+    watch: &mut Stopwatch,
+) -> Result<Vec<U>, GpuError> {
+    if job.len == 0 {
+        return Ok(Vec::new());
+    }
+    let (_, levels, encoder) = fold_host(ctx, pipelines, scratch, job, watch)?;
+    levels.read_partials(scratch, encoder, levels.partials, watch)
+}
+
+/// Level one over host data (`job.len > 0`): the kernels, the partials
+/// (in `src`), and the encoder holding the last chunk, not yet submitted.
+fn fold_host<'a>(
+    ctx: &'a Context,
+    pipelines: &Pipelines,
+    scratch: &mut Scratch,
+    job: &Job<'_>,
+    watch: &mut Stopwatch,
+) -> Result<(Kernels, Levels<'a>, wgpu::CommandEncoder), GpuError> {
     let kernels = Kernels::new(ctx, pipelines, job.program, job.reduce)?;
     let params = scratch.get(&ctx.device, Role::Params, kernels.slot_bytes * PARAM_SLOTS);
     let mut levels = Levels::new(ctx, scratch, &kernels, params, PARAM_SLOTS as usize, job.len, job.reduce)?;
-    let mut encoder = levels.fold_input(&kernels, scratch, job, watch)?;
-    levels.fold_partials(&kernels, &mut encoder, 1, watch)?;
-
-    let size = size_of::<U>() as u64;
-    let readback = scratch.get(&ctx.device, Role::Readback, size);
-    let mut encoder = watch.computed(ctx, encoder)?;
-    encoder.copy_buffer_to_buffer(&levels.src, 0, &readback, 0, size);
-    let submission = ctx.submit([encoder.finish()]);
-    let mut value = identity;
-    read_back(ctx, &readback, size, submission, |view| value = bytemuck::pod_read_unaligned(view))?;
-    ctx.counters.read_back(size);
-    watch.read();
-    Ok(value)
+    let encoder = levels.fold_input(&kernels, scratch, job, watch)?;
+    Ok((kernels, levels, encoder))
 }
 
 /// What to reduce on the device: `program(inputs)`.
@@ -286,6 +309,31 @@ impl<'a> Levels<'a> {
             slot += 1;
         }
         Ok(())
+    }
+
+    /// Submits `encoder` with a copy of the first `count` partials in
+    /// `src` and reads them back, counting the traffic.
+    fn read_partials<U: Element>(
+        &self,
+        scratch: &mut Scratch,
+        encoder: wgpu::CommandEncoder,
+        count: usize,
+        watch: &mut Stopwatch,
+    ) -> Result<Vec<U>, GpuError> {
+        debug_assert_eq!(self.size, size_of::<U>() as u64, "the partials' type is the program's output");
+        let ctx = self.ctx;
+        let bytes = (count * size_of::<U>()) as u64;
+        let readback = scratch.get(&ctx.device, Role::Readback, bytes);
+        let mut encoder = watch.computed(ctx, encoder)?;
+        encoder.copy_buffer_to_buffer(&self.src, 0, &readback, 0, bytes);
+        let submission = ctx.submit([encoder.finish()]);
+        let mut values = vec![U::default(); count];
+        read_back(ctx, &readback, bytes, submission, |view| {
+            bytemuck::cast_slice_mut::<U, u8>(&mut values).copy_from_slice(view)
+        })?;
+        ctx.counters.read_back(bytes);
+        watch.read();
+        Ok(values)
     }
 }
 

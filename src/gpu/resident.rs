@@ -85,6 +85,16 @@ impl DeviceArray {
     pub fn bytes(&self) -> u64 {
         (self.len * self.dtype.size()) as u64
     }
+
+    /// True if the array's buffers came from `pool` (each GPU has its own).
+    pub(super) fn pool_is(&self, pool: &Arc<Pool>) -> bool {
+        self.segments.is_from(pool)
+    }
+}
+
+/// The fault of using an array on a GPU it does not live on.
+fn foreign() -> GpuError {
+    GpuError::DeviceLost("the array lives on a GPU that was lost and replaced".into())
 }
 
 /// One stage of a pipeline: `program` over the arrays its columns name,
@@ -124,6 +134,9 @@ impl Gpu {
         if out.len() as u64 != array.bytes() {
             return Err(GpuError::Unsupported(format!("reading {} bytes into {}", array.bytes(), out.len())));
         }
+        if !self.owns(array) {
+            return Err(foreign());
+        }
         self.job(|ctx, scratch| {
             let segment_bytes = (DeviceArray::segment_len(ctx) * array.dtype.size()) as u64;
             let mut reader = Reader::new(ctx, scratch, segment_bytes.min(array.bytes()));
@@ -144,6 +157,13 @@ impl Gpu {
     /// meanwhile).
     pub fn run_stages(&self, stages: &[Stage<'_>]) -> Result<Vec<Option<DeviceArray>>, GpuError> {
         let last_use = last_uses(stages);
+        let arrays = stages.iter().flat_map(|stage| &stage.sources).filter_map(|source| match source {
+            Source::Array(array) => Some(array),
+            Source::Stage(_) => None,
+        });
+        if !arrays.into_iter().all(|array| self.owns(array)) {
+            return Err(foreign());
+        }
         self.job(|ctx, scratch| {
             let mut encoder = ctx.device.create_command_encoder(&Default::default());
             let mut outputs: Vec<Option<DeviceArray>> = Vec::with_capacity(stages.len());

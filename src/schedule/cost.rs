@@ -1,69 +1,237 @@
-//! A first, fixed cost model: predicted seconds on each device.
+//! The cost model: what a job costs on each device, in seconds.
 //!
-//! The numbers are deliberately conservative defaults for a desktop with a
-//! discrete GPU; they only decide `auto` routing on real (not software)
-//! adapters. Data lives on the host, so the GPU pays the upload of the
-//! input and the readback of the result.
+//! A model is a handful of measured rates ([`CpuCosts`], [`GpuCosts`]).
+//! The engine measures them once per machine (see [`crate::Engine::calibrate`])
+//! and caches them; [`CostModel::with_threads`] gives fixed defaults for a
+//! desktop with a discrete GPU, for tests and for explaining jobs before
+//! anything was measured.
 
-use super::Shape;
+use super::{Location, Shape};
+use crate::cpu::SERIAL_BELOW;
 use crate::op::Op;
+use serde::{Deserialize, Serialize};
 
-/// Throughputs and overheads the scheduler predicts with.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// What the CPU pool costs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CpuCosts {
+    /// Threads of the pool.
+    pub threads: usize,
+    /// Fixed cost of one parallel job on the pool (fork and join), in seconds.
+    pub launch_s: f64,
+    /// Bytes per second one thread streams through a map (jobs shorter
+    /// than 32,768 elements run on one thread).
+    pub serial_bytes_per_s: f64,
+    /// Bytes per second the whole pool streams through a map.
+    pub bytes_per_s: f64,
+    /// Seconds one thread spends on one transcendental call (`exp`, `sin`, ...).
+    pub transcendental_s: f64,
+}
+
+/// What the GPU costs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GpuCosts {
+    /// Fixed cost of one submission: encode, submit, wait, read one value.
+    pub launch_s: f64,
+    /// Host-to-device bytes per second.
+    pub upload_bytes_per_s: f64,
+    /// Device-to-host bytes per second, into a `Vec`.
+    pub readback_bytes_per_s: f64,
+    /// Bytes per second a kernel streams through device memory.
+    pub bytes_per_s: f64,
+    /// Seconds the whole device spends per transcendental call.
+    pub transcendental_s: f64,
+    /// The adapter computes on the CPU's own cores (a software rasterizer),
+    /// so splitting a job between the two gains nothing.
+    pub shares_cpu: bool,
+}
+
+/// Rates the scheduler predicts with: the CPU's, and the GPU's if there is one.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CostModel {
-    /// CPU memory bandwidth in bytes per second, all threads together.
-    pub cpu_bytes_per_s: f64,
-    /// CPU threads.
-    pub cpu_threads: usize,
-    /// Fixed cost of one GPU job (encode, submit, poll) in seconds.
-    pub gpu_launch_s: f64,
-    /// Host-device transfer bandwidth in bytes per second.
-    pub transfer_bytes_per_s: f64,
-    /// GPU memory bandwidth in bytes per second.
-    pub gpu_bytes_per_s: f64,
+    /// The CPU pool.
+    pub cpu: CpuCosts,
+    /// The GPU, if there is one.
+    pub gpu: Option<GpuCosts>,
+}
+
+impl CpuCosts {
+    /// Defaults for `threads` threads of a desktop CPU.
+    pub fn with_threads(threads: usize) -> Self {
+        let threads = threads.max(1);
+        CpuCosts {
+            threads,
+            launch_s: 10e-6,
+            serial_bytes_per_s: 8e9,
+            bytes_per_s: (6e9 * threads as f64).min(40e9),
+            transcendental_s: 6e-9,
+        }
+    }
+}
+
+impl GpuCosts {
+    /// Defaults for a discrete GPU on PCIe 3.
+    pub const DISCRETE: GpuCosts = GpuCosts {
+        launch_s: 100e-6,
+        upload_bytes_per_s: 12e9,
+        readback_bytes_per_s: 12e9,
+        bytes_per_s: 400e9,
+        transcendental_s: 0.02e-9,
+        shares_cpu: false,
+    };
 }
 
 impl CostModel {
-    /// The default model for `threads` CPU threads.
+    /// Defaults for `threads` CPU threads and a discrete GPU.
     pub fn with_threads(threads: usize) -> Self {
-        let threads = threads.max(1);
+        CostModel { cpu: CpuCosts::with_threads(threads), gpu: Some(GpuCosts::DISCRETE) }
+    }
+
+    /// The model with every CPU time multiplied by `cpu` and every GPU
+    /// time by `gpu`: how observed times correct it.
+    pub fn scaled(&self, cpu: f64, gpu: f64) -> CostModel {
+        let c = &self.cpu;
         CostModel {
-            cpu_bytes_per_s: (6e9 * threads as f64).min(40e9),
-            cpu_threads: threads,
-            gpu_launch_s: 100e-6,
-            transfer_bytes_per_s: 12e9,
-            gpu_bytes_per_s: 400e9,
+            cpu: CpuCosts {
+                threads: c.threads,
+                launch_s: c.launch_s * cpu,
+                serial_bytes_per_s: c.serial_bytes_per_s / cpu,
+                bytes_per_s: c.bytes_per_s / cpu,
+                transcendental_s: c.transcendental_s * cpu,
+            },
+            gpu: self.gpu.map(|g| GpuCosts {
+                launch_s: g.launch_s * gpu,
+                upload_bytes_per_s: g.upload_bytes_per_s / gpu,
+                readback_bytes_per_s: g.readback_bytes_per_s / gpu,
+                bytes_per_s: g.bytes_per_s / gpu,
+                transcendental_s: g.transcendental_s * gpu,
+                shares_cpu: g.shares_cpu,
+            }),
         }
     }
 
-    /// Predicted `(cpu_seconds, gpu_seconds)` for a job of `shape`.
-    pub fn predict(&self, shape: &Shape) -> (f64, f64) {
+    /// Seconds the CPU pool takes for a job of `shape`, counting the
+    /// readback of inputs that live on the GPU.
+    pub fn cpu_seconds(&self, shape: &Shape) -> f64 {
+        let work = Work::of(shape);
+        let fetch = match (shape.data, self.gpu) {
+            (Location::Gpu, Some(gpu)) => work.read / gpu.readback_bytes_per_s,
+            _ => 0.0,
+        };
+        fetch + self.cpu_compute(&work)
+    }
+
+    /// Seconds the GPU takes for a job of `shape` by itself (one
+    /// submission): the upload of host inputs, the kernel, and, for a
+    /// result that goes to the host, its readback. `None` without a GPU.
+    pub fn gpu_seconds(&self, shape: &Shape) -> Option<f64> {
+        let gpu = self.gpu?;
+        let work = Work::of(shape);
+        let transfers = match shape.data {
+            Location::Host => work.read / gpu.upload_bytes_per_s + work.written / gpu.readback_bytes_per_s,
+            Location::Gpu => 0.0,
+        };
+        Some(gpu.launch_s + transfers + self.gpu_compute(&work))
+    }
+
+    /// Seconds of a chain of `stages` submitted as one unit on the GPU:
+    /// one launch, the upload of `host_bytes` of inputs, every kernel;
+    /// results stay on the device.
+    pub fn gpu_chain_seconds(&self, stages: &[Shape], host_bytes: u64) -> Option<f64> {
+        let gpu = self.gpu?;
+        let kernels: f64 = stages.iter().map(|s| self.gpu_compute(&Work::of(s))).sum();
+        Some(gpu.launch_s + host_bytes as f64 / gpu.upload_bytes_per_s + kernels)
+    }
+
+    /// Seconds of the same chain on the CPU: the readback of `device_bytes`
+    /// of inputs, then every stage.
+    pub fn cpu_chain_seconds(&self, stages: &[Shape], device_bytes: u64) -> f64 {
+        let fetch = self.gpu.map_or(0.0, |gpu| device_bytes as f64 / gpu.readback_bytes_per_s);
+        fetch + stages.iter().map(|s| self.cpu_compute(&Work::of(s))).sum::<f64>()
+    }
+
+    /// The share of a host-data job to give the GPU so that both devices
+    /// finish together, and the seconds they then take. `None` without a
+    /// GPU, or for data not in host memory.
+    ///
+    /// The GPU's transfers read and write host memory, so they slow the
+    /// CPU's part as much as the same traffic of its own would: splitting
+    /// a memory-bound job gains nothing, a compute-bound one gains. A GPU
+    /// that computes on the CPU's own cores gains nothing either way.
+    pub fn split(&self, shape: &Shape) -> Option<(f64, f64)> {
+        let gpu = self.gpu?;
+        let work = Work::of(shape);
+        if work.elements == 0.0 || shape.data != Location::Host {
+            return None;
+        }
+        let n = work.elements;
+        // Per element, fixed costs apart: the CPU's part, the GPU's part,
+        // and the host-memory time the GPU's transfers take from the CPU.
+        let cpu_each = (self.cpu_compute(&work) - self.cpu.launch_s).max(0.0) / n;
+        let gpu_each = (self.gpu_seconds(shape)? - gpu.launch_s) / n;
+        if gpu.shares_cpu {
+            // One set of cores does both parts: shares by speed, times add.
+            let share = cpu_each / (cpu_each + gpu_each);
+            let seconds = self.cpu.launch_s + gpu.launch_s + n * ((1.0 - share) * cpu_each + share * gpu_each);
+            return Some((share, seconds));
+        }
+        let host_each = (work.read + work.written) / n / self.cpu.bytes_per_s;
+        // launch_c + (1 - s) n c + s n h = launch_g + s n g
+        let share = (self.cpu.launch_s - gpu.launch_s + n * cpu_each) / (n * (cpu_each - host_each + gpu_each));
+        let share = if share.is_finite() { share.clamp(0.0, 1.0) } else { 0.5 };
+        let cpu_s = self.cpu.launch_s + n * ((1.0 - share) * cpu_each + share * host_each);
+        Some((share, cpu_s.max(gpu.launch_s + share * n * gpu_each)))
+    }
+
+    fn cpu_compute(&self, work: &Work) -> f64 {
+        let cpu = &self.cpu;
+        let bytes = work.read + work.written;
+        if work.elements < SERIAL_BELOW as f64 {
+            bytes / cpu.serial_bytes_per_s + work.transcendentals * cpu.transcendental_s
+        } else {
+            cpu.launch_s + bytes / cpu.bytes_per_s + work.transcendentals * cpu.transcendental_s / cpu.threads as f64
+        }
+    }
+
+    fn gpu_compute(&self, work: &Work) -> f64 {
+        self.gpu.map_or(f64::INFINITY, |gpu| {
+            (work.read + work.written) / gpu.bytes_per_s + work.transcendentals * gpu.transcendental_s
+        })
+    }
+}
+
+/// What a job moves and computes.
+struct Work {
+    elements: f64,
+    /// Bytes read, every input together.
+    read: f64,
+    /// Bytes written: the output array (nothing for a reduction).
+    written: f64,
+    /// Transcendental calls, every element together.
+    transcendentals: f64,
+}
+
+impl Work {
+    fn of(shape: &Shape) -> Work {
         let n = shape.len as f64;
         let size = shape.dtype.size() as f64;
         let read = n * shape.expr.map_or(size, |e| e.bytes_per_element as f64);
         let written = if shape.reduce.is_some() { 0.0 } else { n * size };
-        let per_element_s = match (shape.map, shape.expr) {
-            (Some(op), _) => cpu_element_seconds(op),
-            (None, Some(expr)) => expr.transcendentals as f64 * TRANSCENDENTAL_S,
+        let per_element = match (shape.map, shape.expr) {
+            (Some(op), _) => transcendentals(op),
+            (None, Some(expr)) => expr.transcendentals as f64,
             (None, None) => 0.0,
         };
-        let cpu = (read + written) / self.cpu_bytes_per_s + n * per_element_s / self.cpu_threads as f64;
-        let gpu =
-            self.gpu_launch_s + (read + written) / self.transfer_bytes_per_s + (read + written) / self.gpu_bytes_per_s;
-        (cpu, gpu)
+        Work { elements: n, read, written, transcendentals: n * per_element }
     }
 }
 
-/// Seconds one CPU core spends on a typical libm call.
-const TRANSCENDENTAL_S: f64 = 6e-9;
-
-/// Compute time per element on one CPU core beyond the memory traffic:
-/// vectorised arithmetic is free next to memory, libm calls are not.
-fn cpu_element_seconds(op: Op) -> f64 {
+/// Transcendental calls an op costs, in units of one `exp`: arithmetic
+/// is free next to memory traffic, a square root is a fraction of a call.
+fn transcendentals(op: Op) -> f64 {
     match op {
-        Op::Sqrt => 0.3e-9,
-        Op::Exp | Op::Log => 4e-9,
-        Op::Sin | Op::Cos => 8e-9,
+        Op::Sqrt => 0.1,
+        Op::Exp | Op::Log => 1.0,
+        Op::Sin | Op::Cos => 1.5,
         _ => 0.0,
     }
 }

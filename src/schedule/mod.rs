@@ -1,14 +1,19 @@
 //! Where a job runs, and why.
 //!
-//! [`route`] is a pure function of the [`Policy`], what the GPU can do and
-//! the job's shape, so every routing rule is testable without hardware.
-//! The engine calls it once per job and reruns the job on the CPU if the
-//! GPU then fails (see [`crate::Engine`]).
+//! [`route`] is a pure function of the [`Policy`], what the GPU can do,
+//! the job's shape, the cost model and the work already queued on each
+//! device, so every routing rule is testable without hardware. The engine
+//! calls it once per job and reruns the job on the CPU if the GPU then
+//! fails (see [`crate::Engine`]).
 
+mod cache;
 mod cost;
 mod policy;
+mod predict;
 
-pub use cost::CostModel;
+pub use cache::{CacheKey, ModelCache};
+pub use cost::{CostModel, CpuCosts, GpuCosts};
+pub use predict::{Load, Prediction, Split};
 
 pub use policy::Policy;
 
@@ -27,6 +32,9 @@ pub enum Device {
     Cpu,
     /// The wgpu adapter.
     Gpu,
+    /// Both at once: the GPU takes the first part of the job, the CPU the
+    /// rest, in proportion to their predicted speed.
+    Both,
 }
 
 impl fmt::Display for Device {
@@ -34,6 +42,7 @@ impl fmt::Display for Device {
         f.write_str(match self {
             Device::Cpu => "cpu",
             Device::Gpu => "gpu",
+            Device::Both => "gpu+cpu",
         })
     }
 }
@@ -46,12 +55,12 @@ pub enum Reason {
     PolicyCpu,
     /// The policy is `gpu`.
     PolicyGpu,
+    /// The policy is `both`.
+    PolicyBoth,
     /// No GPU adapter was found (or none matched `WGPU_ADAPTER_NAME`).
     NoAdapter,
-    /// The adapter is a software rasterizer (llvmpipe, lavapipe, WARP),
-    /// which is not faster than rayon; `SWATH_DEVICE=gpu` still uses it.
-    SoftwareAdapter,
-    /// The GPU failed with a device loss earlier; jobs stay on the CPU.
+    /// The GPU was lost or stopped answering earlier; jobs stay on the
+    /// CPU until [`crate::Engine::reopen_gpu`] succeeds.
     GpuUnhealthy,
     /// The adapter lacks `SHADER_F64`.
     NoShaderF64,
@@ -68,13 +77,11 @@ pub enum Reason {
     /// Fewer than [`SMALL_JOB`] elements: a GPU launch alone costs more
     /// than the whole job on the calling thread.
     SmallJob,
-    /// The cost model predicted both devices; the faster one was chosen.
-    Predicted {
-        /// Predicted seconds on the CPU.
-        cpu_s: f64,
-        /// Predicted seconds on the GPU, transfers included.
-        gpu_s: f64,
-    },
+    /// The cost model predicted this device (or the split) to finish
+    /// first; [`Decision::predicted`] holds the times.
+    Predicted,
+    /// Under `auto`, no cost model was at hand to compare the devices.
+    NoModel,
 }
 
 impl fmt::Display for Reason {
@@ -82,47 +89,67 @@ impl fmt::Display for Reason {
         match self {
             Reason::PolicyCpu => f.write_str("policy is cpu"),
             Reason::PolicyGpu => f.write_str("policy is gpu"),
+            Reason::PolicyBoth => f.write_str("policy is both"),
             Reason::NoAdapter => f.write_str("no GPU adapter found"),
-            Reason::SoftwareAdapter => f.write_str(
-                "the only adapter is a software rasterizer, no faster than rayon (SWATH_DEVICE=gpu forces it)",
-            ),
-            Reason::GpuUnhealthy => f.write_str("the GPU was lost earlier; staying on the CPU"),
+            Reason::GpuUnhealthy => f.write_str("the GPU failed earlier and is marked unhealthy; staying on the CPU"),
             Reason::NoShaderF64 => f.write_str("the adapter has no SHADER_F64, so f64 runs on the CPU"),
             Reason::NoGpuKernel(op, dtype) => write!(f, "no GPU kernel for {op} on {dtype}"),
             Reason::TooManyInputs { inputs, max } => {
                 write!(f, "the expression reads {inputs} arrays; the adapter binds at most {max}")
             }
             Reason::SmallJob => write!(f, "fewer than {SMALL_JOB} elements: cheaper than a GPU launch"),
-            Reason::Predicted { cpu_s, gpu_s } => {
-                write!(f, "predicted cpu {} vs gpu {} (transfers included)", seconds(*cpu_s), seconds(*gpu_s))
-            }
+            Reason::Predicted => f.write_str("predicted to finish first"),
+            Reason::NoModel => f.write_str("no cost model to compare the devices with"),
         }
     }
 }
 
-fn seconds(s: f64) -> String {
-    if s < 1e-3 {
-        format!("{:.1} us", s * 1e6)
-    } else if s < 1.0 {
-        format!("{:.2} ms", s * 1e3)
-    } else {
-        format!("{s:.2} s")
-    }
-}
-
-/// A routing decision: the device and the reason.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A routing decision: the device, the reason, and the predicted time of
+/// each option where a cost model was at hand.
+///
+/// Two decisions are equal when they choose the same device for the same
+/// reason; the predictions, being estimates, are not compared.
+#[derive(Debug, Clone, Copy)]
 pub struct Decision {
     /// Where the job runs.
     pub device: Device,
     /// Why.
     pub reason: Reason,
+    /// Predicted completion on each device, queued work included.
+    pub predicted: Option<Prediction>,
+}
+
+impl Decision {
+    /// A decision for `device` because of `reason`, without predictions.
+    pub const fn new(device: Device, reason: Reason) -> Decision {
+        Decision { device, reason, predicted: None }
+    }
+}
+
+impl PartialEq for Decision {
+    fn eq(&self, other: &Decision) -> bool {
+        (self.device, self.reason) == (other.device, other.reason)
+    }
 }
 
 impl fmt::Display for Decision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.device, self.reason)
+        write!(f, "{}: {}", self.device, self.reason)?;
+        match &self.predicted {
+            Some(predicted) => write!(f, " ({predicted})"),
+            None => Ok(()),
+        }
     }
+}
+
+/// Where a job's input arrays live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Location {
+    /// Host memory: the GPU must upload them (and read its result back).
+    #[default]
+    Host,
+    /// GPU memory: the CPU must read them back; a GPU result stays there.
+    Gpu,
 }
 
 /// What the scheduler knows about the GPU.
@@ -151,6 +178,25 @@ pub struct Shape {
     pub reduce: Option<Reduce>,
     /// What routing needs of an expression, for a job that maps by one.
     pub expr: Option<ExprShape>,
+    /// Where the inputs live.
+    pub data: Location,
+}
+
+impl Shape {
+    /// `op` over `len` elements of `dtype` in host memory.
+    pub fn map(dtype: DType, len: usize, op: Op) -> Shape {
+        Shape { dtype, len, map: Some(op), reduce: None, expr: None, data: Location::Host }
+    }
+
+    /// `reduce`, after `map` if any, over `len` elements of `dtype` in host memory.
+    pub fn reduce(dtype: DType, len: usize, map: Option<Op>, reduce: Reduce) -> Shape {
+        Shape { dtype, len, map, reduce: Some(reduce), expr: None, data: Location::Host }
+    }
+
+    /// The same job on inputs that live at `data`.
+    pub fn at(self, data: Location) -> Shape {
+        Shape { data, ..self }
+    }
 }
 
 /// The shape of an expression, as far as routing cares.
@@ -192,34 +238,79 @@ fn op_has_gpu_kernel(op: Op, dtype: DType) -> bool {
     !(dtype == DType::F64 && matches!(op, Op::Exp | Op::Log | Op::Sin | Op::Cos))
 }
 
-/// Chooses a device for a job of `shape`.
+/// Why jobs of these shapes cannot go to the GPU whatever the model says:
+/// the cpu policy, no adapter, an unhealthy one, or one that lacks what a
+/// job needs.
+fn kept_from_gpu(policy: Policy, gpu: Option<GpuTraits>, shapes: &[Shape]) -> Option<Reason> {
+    match gpu {
+        _ if policy == Policy::Cpu => Some(Reason::PolicyCpu),
+        None => Some(Reason::NoAdapter),
+        Some(gpu) if !gpu.healthy => Some(Reason::GpuUnhealthy),
+        Some(gpu) => shapes.iter().find_map(|shape| shape.gpu_cannot(&gpu)),
+    }
+}
+
+/// Chooses a device for a job of `shape` on idle devices; see [`route_loaded`].
+pub fn route(policy: Policy, gpu: Option<GpuTraits>, shape: &Shape, model: Option<&CostModel>) -> Decision {
+    route_loaded(policy, gpu, shape, model, Load::IDLE)
+}
+
+/// Chooses a device for a job of `shape` while `load` waits on the devices.
 ///
 /// Order of the rules: the cpu policy; a job the GPU cannot run (no adapter,
-/// lost device, missing f64 support, a missing kernel, too many inputs) goes to the CPU whatever the policy;
-/// the gpu policy; then `auto` skips software adapters and small jobs and
-/// asks the cost model.
-pub fn route(policy: Policy, gpu: Option<GpuTraits>, shape: &Shape, model: &CostModel) -> Decision {
-    let cpu = |reason| Decision { device: Device::Cpu, reason };
-    if policy == Policy::Cpu {
-        return cpu(Reason::PolicyCpu);
-    }
-    let Some(gpu) = gpu else { return cpu(Reason::NoAdapter) };
-    if !gpu.healthy {
-        return cpu(Reason::GpuUnhealthy);
-    }
-    if let Some(reason) = shape.gpu_cannot(&gpu) {
-        return cpu(reason);
+/// unhealthy device, missing f64 support, a missing kernel, too many inputs) goes to the CPU whatever the policy;
+/// the gpu policy; then small jobs stay on the calling thread; the both
+/// policy splits jobs on host data; otherwise `auto` picks the option the cost model predicts to finish first:
+/// the CPU, the GPU, or both, each taking a share. Predictions are filled
+/// in whenever `model` is given, whatever decided.
+pub fn route_loaded(
+    policy: Policy,
+    gpu: Option<GpuTraits>,
+    shape: &Shape,
+    model: Option<&CostModel>,
+    load: Load,
+) -> Decision {
+    let cannot = kept_from_gpu(policy, gpu, std::slice::from_ref(shape));
+    let predicted = model.map(|model| Prediction::of(model, shape, load, cannot.is_none()));
+    let decide = |device, reason| Decision { device, reason, predicted };
+    if let Some(reason) = cannot {
+        return decide(Device::Cpu, reason);
     }
     if policy == Policy::Gpu {
-        return Decision { device: Device::Gpu, reason: Reason::PolicyGpu };
-    }
-    if gpu.software {
-        return cpu(Reason::SoftwareAdapter);
+        return decide(Device::Gpu, Reason::PolicyGpu);
     }
     if shape.len < SMALL_JOB {
-        return cpu(Reason::SmallJob);
+        return decide(Device::Cpu, Reason::SmallJob);
     }
-    let (cpu_s, gpu_s) = model.predict(shape);
-    let device = if gpu_s < cpu_s { Device::Gpu } else { Device::Cpu };
-    Decision { device, reason: Reason::Predicted { cpu_s, gpu_s } }
+    if policy == Policy::Both && shape.data == Location::Host {
+        return decide(Device::Both, Reason::PolicyBoth);
+    }
+    match predicted {
+        Some(predicted) => decide(predicted.fastest(), Reason::Predicted),
+        None => decide(Device::Cpu, Reason::NoModel),
+    }
+}
+
+/// Chooses a device for a chain of `stages` submitted as one unit (a
+/// [`crate::Pipeline`]), whose inputs hold `bytes.0` bytes in host memory
+/// and `bytes.1` on the GPU. The rules are those of [`route_loaded`],
+/// except that no chain is too small to ask the model: what decides is
+/// where the data already is.
+pub fn route_chain(
+    policy: Policy,
+    gpu: Option<GpuTraits>,
+    stages: &[Shape],
+    bytes: (u64, u64),
+    model: Option<&CostModel>,
+    load: Load,
+) -> Decision {
+    let cannot = kept_from_gpu(policy, gpu, stages);
+    let predicted = model.map(|model| Prediction::of_chain(model, stages, bytes, load, cannot.is_none()));
+    let decide = |device, reason| Decision { device, reason, predicted };
+    match (cannot, predicted) {
+        (Some(reason), _) => decide(Device::Cpu, reason),
+        _ if policy == Policy::Gpu => decide(Device::Gpu, Reason::PolicyGpu),
+        (None, Some(predicted)) => decide(predicted.fastest(), Reason::Predicted),
+        (None, None) => decide(Device::Cpu, Reason::NoModel),
+    }
 }

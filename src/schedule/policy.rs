@@ -14,6 +14,10 @@ pub enum Policy {
     Cpu,
     /// The GPU whenever it can run the job, a software adapter included.
     Gpu,
+    /// Every map or reduction on host data the GPU can run is split
+    /// between the GPU and the CPU, in proportion to their predicted
+    /// speed; everything else is routed as under `auto`.
+    Both,
 }
 
 impl Policy {
@@ -35,6 +39,7 @@ impl fmt::Display for Policy {
             Policy::Auto => "auto",
             Policy::Cpu => "cpu",
             Policy::Gpu => "gpu",
+            Policy::Both => "both",
         })
     }
 }
@@ -47,10 +52,11 @@ impl FromStr for Policy {
             "auto" => Ok(Policy::Auto),
             "cpu" => Ok(Policy::Cpu),
             "gpu" => Ok(Policy::Gpu),
+            "both" => Ok(Policy::Both),
             _ => Err(Error::Parse {
                 what: "device policy",
                 input: text.to_string(),
-                expected: "auto, cpu or gpu".into(),
+                expected: "auto, cpu, gpu or both".into(),
             }),
         }
     }

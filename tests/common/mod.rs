@@ -36,10 +36,10 @@ pub fn gpu_engine(test_name: &str) -> Option<Engine> {
 }
 
 /// The decision of the gpu policy for a job the GPU can run.
-pub const ON_GPU: Decision = Decision { device: Device::Gpu, reason: Reason::PolicyGpu };
+pub const ON_GPU: Decision = Decision::new(Device::Gpu, Reason::PolicyGpu);
 
 /// The decision of the cpu policy.
-pub const ON_CPU: Decision = Decision { device: Device::Cpu, reason: Reason::PolicyCpu };
+pub const ON_CPU: Decision = Decision::new(Device::Cpu, Reason::PolicyCpu);
 
 /// Runs `job` and checks that the scheduler decided `expected` and that the
 /// job ran there, with no fallback.

@@ -11,14 +11,16 @@ use swath::{expr::Expr, DType, Op, Policy, Reduce};
 #[command(after_help = "Examples:\n  \
     swath square 1 2 3 4 5 6 7 8 9 10\n  \
     swath devices\n  \
+    swath calibrate\n  \
     swath run --op square --reduce sum --n 1e8\n  \
     swath run --expr \"x*x + 1\" --reduce sum --n 1e8\n  \
     swath run --op sqrt --dtype f64 --device cpu --threads 2\n\n\
     Logging: SWATH_LOG=error|warn|info|debug|trace (default warn), on stderr.")]
 pub struct Cli {
-    /// Where jobs may run: auto (the scheduler decides), cpu, or gpu (any adapter, software included,
-    /// whenever it can run the job). Without it: SWATH_DEVICE, else auto.
-    #[arg(long, global = true, value_name = "auto|cpu|gpu")]
+    /// Where jobs may run: auto (the scheduler decides by its measured cost model), cpu, gpu (any adapter,
+    /// software included, whenever it can run the job), or both (every large job split between GPU and CPU).
+    /// Without it: SWATH_DEVICE, else auto.
+    #[arg(long, global = true, value_name = "auto|cpu|gpu|both")]
     pub device: Option<Policy>,
 
     #[command(subcommand)]
@@ -36,6 +38,17 @@ pub enum Command {
     /// Benchmark square, sum and sum of squares over sizes 2^10 to 2^26 against a plain loop, rayon and
     /// the measured memory bandwidth, on swath's CPU and GPU paths.
     Bench(crate::bench::BenchArgs),
+    /// Measure what jobs cost on the CPU and the GPU (well under a second), cache it for this machine and
+    /// print it. The scheduler routes `auto` jobs by these numbers; without this command it measures
+    /// them on first use. The cache is in the user's cache directory, or SWATH_CACHE_DIR (off: none).
+    Calibrate(CalibrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// CPU threads of the pool to measure. Without it, rayon's global pool (RAYON_NUM_THREADS, else all cores).
+    #[arg(long, value_name = "T", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
 }
 
 #[derive(Debug, Args)]

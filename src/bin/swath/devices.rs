@@ -18,7 +18,7 @@ pub fn run(device: Option<Policy>, out: &mut impl Write) -> Result<(), Failure> 
     };
     let engine = policy.and_then(|policy| crate::engine::open(Some(policy), None));
     let opened = engine.as_ref().ok().and_then(Engine::gpu);
-    write_adapters(out, &adapters, marked(&adapters, opened))?;
+    write_adapters(out, &adapters, marked(&adapters, opened.as_ref()))?;
     writeln!(out)?;
     writeln!(out, "policy: {}", policy_source(device, &engine))?;
     let engine = match engine {
@@ -30,6 +30,8 @@ pub fn run(device: Option<Policy>, out: &mut impl Write) -> Result<(), Failure> 
         }
     };
     write_engine(out, &engine)?;
+    writeln!(out, "cost model (measured once per machine and cached; `swath calibrate` measures again):")?;
+    crate::calibrate::write_model(out, &engine.cost_model())?;
     write_routing(out, &engine)?;
     writeln!(out, "cpu: {} threads (rayon; RAYON_NUM_THREADS sets it)", engine.threads())?;
     Ok(())
@@ -50,7 +52,8 @@ fn write_adapters(out: &mut impl Write, adapters: &[GpuInfo], marked: Option<usi
     writeln!(out, "GPU adapters, best first (* = the one an engine opens):")?;
     for (index, info) in adapters.iter().enumerate() {
         let mark = if marked == Some(index) { '*' } else { ' ' };
-        let software = if info.software { "yes (correct, not fast; auto routes to the CPU)" } else { "no" };
+        let software =
+            if info.software { "yes (correct, rarely fast; auto routes by its measured speed)" } else { "no" };
         writeln!(out, "{mark} {}", info.name)?;
         writeln!(out, "    backend {}, type {}, driver {}", info.backend, info.device_type, info.driver)?;
         writeln!(
@@ -86,7 +89,10 @@ fn write_engine(out: &mut impl Write, engine: &Engine) -> Result<(), Failure> {
 /// How the policy routes a representative large job, without running it.
 fn write_routing(out: &mut impl Write, engine: &Engine) -> Result<(), Failure> {
     writeln!(out, "routing of 2^26 = {EXAMPLE_LEN} elements under policy {}:", engine.policy())?;
-    let shape = |dtype, reduce| Shape { dtype, len: EXAMPLE_LEN, map: Some(Op::Square), reduce, expr: None };
+    let shape = |dtype, reduce: Option<Reduce>| match reduce {
+        Some(reduce) => Shape::reduce(dtype, EXAMPLE_LEN, Some(Op::Square), reduce),
+        None => Shape::map(dtype, EXAMPLE_LEN, Op::Square),
+    };
     let jobs = [
         ("f32 map square", shape(DType::F32, None)),
         ("f32 map square + sum", shape(DType::F32, Some(Reduce::Sum))),

@@ -1,6 +1,7 @@
 //! `swath`: run maps and reductions from the command line, and see where and why they run.
 
 mod bench;
+mod calibrate;
 mod cli;
 mod devices;
 mod distributed;
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         Command::Devices => devices::run(cli.device, &mut out),
         Command::Run(args) => run::run(args, cli.device, &mut out),
         Command::Bench(args) => bench::run(args, cli.device, &mut out),
+        Command::Calibrate(args) => calibrate::run(cli.device, args.threads.map(usize::from), &mut out),
     };
     match result.and_then(|()| std::io::Write::flush(&mut out).map_err(Into::into)) {
         Ok(()) => ExitCode::SUCCESS,

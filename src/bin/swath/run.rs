@@ -72,6 +72,9 @@ fn run_typed<T: Sample>(engine: &Engine, args: &RunArgs, out: &mut impl Write) -
         )?;
     }
     write_engine(out, engine)?;
+    // Loads (or measures) the cost model before timing, so that every run's decision shows its
+    // predictions whatever the policy, and no run pays for measuring.
+    engine.cost_model();
     out.flush()?;
     let (runs, value) = time_runs(engine, &job, args.repeat)?;
     write_routing(out, &runs)?;

@@ -31,6 +31,7 @@ use crate::inputs::Column;
 use crate::op::Reduce;
 use plan::Plan;
 use rayon::prelude::*;
+use std::ops::Range;
 
 /// Elements per chunk of a map: registers of this many elements stay in
 /// L1 cache while each step's loop is long enough to amortise its dispatch.
@@ -40,6 +41,14 @@ const CHUNK: usize = 2048;
 /// checks that every column has `out.len()` elements and that the
 /// program's output type is `U`.
 pub(crate) fn map_into<U: Element>(program: &Program, columns: &[Column<'_>], out: &mut [U]) {
+    map_at(program, columns, 0, out);
+}
+
+/// Writes `program(columns)[start + j]` into `out[j]`: a piece of a map,
+/// with the columns whole so that elements keep their index `i`. The
+/// caller checks that the columns hold `start + out.len()` elements at
+/// least and that the program's output type is `U`.
+pub(crate) fn map_at<U: Element>(program: &Program, columns: &[Column<'_>], start: usize, out: &mut [U]) {
     debug_assert_eq!(program.structure.output(), U::DTYPE);
     let plan = Plan::new(program, columns);
     let task = |start: usize, out: &mut [U]| {
@@ -49,9 +58,9 @@ pub(crate) fn map_into<U: Element>(program: &Program, columns: &[Column<'_>], ou
         }
     };
     if out.len() < SERIAL_BELOW {
-        task(0, out);
+        task(start, out);
     } else {
-        out.par_chunks_mut(TASK_ELEMENTS).enumerate().for_each(|(t, out)| task(t * TASK_ELEMENTS, out));
+        out.par_chunks_mut(TASK_ELEMENTS).enumerate().for_each(|(t, out)| task(start + t * TASK_ELEMENTS, out));
     }
 }
 
@@ -59,8 +68,23 @@ pub(crate) fn map_into<U: Element>(program: &Program, columns: &[Column<'_>], ou
 /// bit-identical to [`cpu::map_reduce`] over the mapped values; the
 /// identity for `len == 0` (the caller rejects empty min and max).
 pub(crate) fn map_reduce<U: Element>(program: &Program, columns: &[Column<'_>], len: usize, reduce: Reduce) -> U {
+    cpu::finish(map_partials(program, columns, 0..len, reduce), reduce)
+}
+
+/// The first level of [`map_reduce`] over elements `range`: one partial
+/// per tile, the tiles counted from `range.start` (so a piece of a larger
+/// reduction starts on a tile boundary). Like [`cpu::map_partials`], the
+/// partials of consecutive pieces concatenate to those of the whole. The
+/// columns are whole, so elements keep their index `i`.
+pub(crate) fn map_partials<U: Element>(
+    program: &Program,
+    columns: &[Column<'_>],
+    range: Range<usize>,
+    reduce: Reduce,
+) -> Vec<U> {
     debug_assert_eq!(program.structure.output(), U::DTYPE);
     let plan = Plan::new(program, columns);
+    let (base, len) = (range.start, range.len());
     // Each chunk is one tile, folded to its partial while it is in cache.
     let task = |first_tile: usize, partials: &mut [U]| {
         let start = first_tile * TILE;
@@ -70,7 +94,7 @@ pub(crate) fn map_reduce<U: Element>(program: &Program, columns: &[Column<'_>], 
         for (k, partial) in partials.iter_mut().enumerate() {
             let from = start + k * TILE;
             let tile = &mut tile[..(end - from).min(TILE)];
-            plan.eval(columns, from, &mut bank, tile);
+            plan.eval(columns, base + from, &mut bank, tile);
             *partial = cpu::tile_partial(tile, reduce);
         }
     };
@@ -81,5 +105,5 @@ pub(crate) fn map_reduce<U: Element>(program: &Program, columns: &[Column<'_>], 
         const TILES_PER_TASK: usize = TASK_ELEMENTS / TILE;
         partials.par_chunks_mut(TILES_PER_TASK).enumerate().for_each(|(t, p)| task(t * TILES_PER_TASK, p));
     }
-    cpu::finish(partials, reduce)
+    partials
 }

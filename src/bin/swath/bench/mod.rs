@@ -49,7 +49,7 @@ pub fn run(args: &BenchArgs, device: Option<Policy>, out: &mut impl Write) -> Re
     progress.finish_and_clear();
     let (bandwidth, measurements) = measured?;
 
-    let adapter = engines.gpu.as_ref().and_then(|engine| engine.gpu().cloned());
+    let adapter = engines.gpu.as_ref().and_then(|engine| engine.gpu());
     let report = Report {
         machine: Machine::new(threads, adapter, adapter_absent),
         rows: results::rows(measurements.cells, &bandwidth),

@@ -1,0 +1,159 @@
+//! Routing by predicted completion time, with fixed cost models so the
+//! answers do not depend on this machine: tiny jobs stay on the CPU, long
+//! chains on resident data go to the GPU, a mid-size job flips where the
+//! predictions cross, queued work counts, and a job split between both
+//! devices gives the same bits as either alone.
+
+mod common;
+
+use common::*;
+use swath::schedule::{route, route_chain, route_loaded, CostModel, GpuTraits, Load, Location, Shape};
+use swath::{DType, Device, Engine, Job, Op, Policy, Reason, Reduce};
+
+const GPU: GpuTraits = GpuTraits { software: false, shader_f64: true, healthy: true, max_inputs: 7 };
+
+/// A desktop with a discrete GPU.
+fn discrete() -> CostModel {
+    CostModel::with_threads(8)
+}
+
+/// The same machine with a GPU that cannot share a job with the CPU, so
+/// only the two single-device options compete.
+fn no_split() -> CostModel {
+    let mut model = discrete();
+    model.gpu.as_mut().unwrap().shares_cpu = true;
+    model
+}
+
+fn auto(shape: &Shape, model: &CostModel) -> swath::Decision {
+    route(Policy::Auto, Some(GPU), shape, Some(model))
+}
+
+#[test]
+fn tiny_jobs_go_to_the_cpu() {
+    for len in [10, 1_000, 10_000, 100_000] {
+        for shape in [Shape::map(DType::F32, len, Op::Square), Shape::reduce(DType::F32, len, None, Reduce::Sum)] {
+            let decision = auto(&shape, &discrete());
+            assert_eq!(decision.device, Device::Cpu, "{len}: {decision}");
+        }
+    }
+}
+
+#[test]
+fn long_chains_on_resident_data_go_to_the_gpu() {
+    let n = 1 << 24;
+    let bytes = (n * 4) as u64;
+    let stage = Shape::map(DType::F32, n, Op::Square);
+    let chain = vec![stage; 10];
+    let resident = route_chain(Policy::Auto, Some(GPU), &chain, (0, bytes), Some(&discrete()), Load::IDLE);
+    assert_eq!(resident, swath::Decision::new(Device::Gpu, Reason::Predicted), "{resident}");
+    // One cheap stage on host data: the upload costs more than the CPU's pass.
+    let host = route_chain(Policy::Auto, Some(GPU), &chain[..1], (bytes, 0), Some(&discrete()), Load::IDLE);
+    assert_eq!(host.device, Device::Cpu, "{host}");
+    // The same single map as a host job also stays on the CPU: splitting
+    // it gains nothing, as the GPU's transfers use host memory too.
+    let single = auto(&stage, &discrete());
+    assert_eq!(single.device, Device::Cpu, "{single}");
+    // ...but runs on the GPU when its input already lives there.
+    assert_eq!(auto(&stage.at(Location::Gpu), &discrete()).device, Device::Gpu);
+}
+
+/// Elements where the GPU's predicted time first drops below the CPU's.
+fn crossover(model: &CostModel, shape: impl Fn(usize) -> Shape) -> usize {
+    let gpu_wins = |n: usize| model.gpu_seconds(&shape(n)).unwrap() < model.cpu_seconds(&shape(n));
+    let (mut cpu, mut gpu) = (1usize, 1usize << 34);
+    assert!(!gpu_wins(cpu) && gpu_wins(gpu), "the predictions cross");
+    while gpu - cpu > 1 {
+        let mid = cpu + (gpu - cpu) / 2;
+        if gpu_wins(mid) {
+            gpu = mid;
+        } else {
+            cpu = mid;
+        }
+    }
+    gpu
+}
+
+#[test]
+fn a_mid_size_job_flips_at_the_predicted_crossover() {
+    let model = no_split();
+    let shape = |n| Shape::map(DType::F32, n, Op::Sin);
+    let at = crossover(&model, shape);
+    assert!((10_000..100_000_000).contains(&at), "a mid-size crossover: {at}");
+    assert_eq!(auto(&shape(at - 1), &model).device, Device::Cpu, "just below {at}");
+    assert_eq!(auto(&shape(at), &model).device, Device::Gpu, "at {at}");
+    for n in [at / 4, at / 2] {
+        assert_eq!(auto(&shape(n), &model).device, Device::Cpu, "{n}");
+    }
+    for n in [2 * at, 4 * at] {
+        assert_eq!(auto(&shape(n), &model).device, Device::Gpu, "{n}");
+    }
+}
+
+#[test]
+fn work_queued_on_the_gpu_sends_a_job_to_the_cpu() {
+    let model = no_split();
+    let shape = Shape::map(DType::F32, 1 << 26, Op::Sin);
+    assert_eq!(route_loaded(Policy::Auto, Some(GPU), &shape, Some(&model), Load::IDLE).device, Device::Gpu);
+    let busy = Load { cpu_s: 0.0, gpu_s: 1.0 };
+    let decision = route_loaded(Policy::Auto, Some(GPU), &shape, Some(&model), busy);
+    assert_eq!(decision.device, Device::Cpu, "{decision}");
+    let predicted = decision.predicted.unwrap();
+    assert!(predicted.gpu_s.unwrap() > 1.0, "the queue counts in the GPU's prediction: {decision}");
+}
+
+#[test]
+fn a_large_job_is_split_in_proportion_to_predicted_speed() {
+    let shape = Shape::map(DType::F32, 1 << 26, Op::Sin);
+    let decision = auto(&shape, &discrete());
+    assert_eq!(decision.device, Device::Both, "{decision}");
+    let split = decision.predicted.unwrap().both.unwrap();
+    let (cpu_alone, gpu_alone) = (discrete().cpu_seconds(&shape), discrete().gpu_seconds(&shape).unwrap());
+    assert!(split.seconds < cpu_alone.min(gpu_alone), "{decision}");
+    // Per element the GPU is faster here, so it takes the larger share.
+    assert!(gpu_alone < cpu_alone && split.gpu_share > 0.5, "{decision}");
+    assert!(decision.to_string().contains("both"), "{decision}");
+}
+
+#[test]
+fn explain_gives_predicted_times_for_each_option() {
+    let engine = Engine::builder().policy(Policy::Cpu).cost_model(discrete()).build().unwrap();
+    let xs = vec![1.5f32; 1 << 20];
+    let decision = engine.explain(&Job::map(&xs, Op::Sin));
+    assert_eq!(decision.reason, Reason::PolicyCpu);
+    let predicted = decision.predicted.expect("a model is at hand");
+    assert!(predicted.cpu_s > 0.0 && predicted.gpu_s.is_none(), "no GPU is open: {decision}");
+}
+
+/// On the engine: split jobs give exactly what the CPU alone gives. (A
+/// memory-bound job on host data gains nothing from a split, since the
+/// GPU's transfers take host memory bandwidth from the CPU, so `auto`
+/// would not split these; the `both` policy does.)
+#[test]
+fn split_jobs_match_the_cpu_bit_for_bit() {
+    const TEST: &str = "split_jobs_match_the_cpu_bit_for_bit";
+    if gpu_engine(TEST).is_none() {
+        return;
+    }
+    let engine = Engine::builder().policy(Policy::Both).cost_model(discrete()).build().unwrap();
+    let cpu = Engine::cpu();
+    for len in [(1 << 20) + 3, (3 << 20) + 1] {
+        let mut input: Vec<f32> = random(&format!("split {len}"), len, (-3.0, 3.0));
+        input[7] = f32::NAN;
+        input[len / 2] = f32::INFINITY;
+        let map = Job::map(&input, Op::Square);
+        let split = engine.run(&map).unwrap();
+        assert_eq!((split.device, split.fallback.clone()), (Device::Both, None), "{len}: {}", split.decision);
+        assert_same_elements(array(&split), array(&cpu.run(&map).unwrap()), "split map");
+        for reduce in [Reduce::Sum, Reduce::Max, Reduce::Min] {
+            let finite: Vec<f32> = input.iter().map(|x| if x.is_finite() { *x } else { 0.5 }).collect();
+            let job = Job::map_reduce(&finite, Op::Square, reduce);
+            let split = engine.run(&job).unwrap();
+            assert_eq!(split.device, Device::Both, "{len} {reduce}: {}", split.decision);
+            assert_same(scalar(&split), scalar(&cpu.run(&job).unwrap()), &format!("split {reduce} of {len}"));
+        }
+        let sum = Job::reduce(&input, Reduce::Sum);
+        let split = engine.run(&sum).unwrap();
+        assert!(scalar(&split).is_nan(), "NaN in either part reaches the sum");
+    }
+}
