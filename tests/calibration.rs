@@ -90,50 +90,47 @@ fn a_cached_model_is_used_as_it_is() {
     assert_eq!(engine.cost_model(), marker());
 }
 
+/// In a fresh cache for `test`, lets `spoil` write the engine's cache file
+/// (given its path and the engine's key), then checks that the engine
+/// warns with `why`, measures a model of its own and caches it. Returns
+/// that model.
+fn assert_ignored_and_rebuilt(test: &str, why: &str, spoil: impl FnOnce(&PathBuf, &CacheKey)) -> CostModel {
+    record_warnings();
+    let dir = cache_dir(test);
+    let engine = engine(&dir);
+    let key = engine.cache_key();
+    let path = ModelCache::at(&dir).path(&key).unwrap();
+    std::fs::create_dir_all(&dir).unwrap();
+    spoil(&path, &key);
+    let model = engine.cost_model();
+    assert!(warned(&path, why), "{test}: a warning names the file and says {why:?}");
+    assert_rebuilt(&ModelCache::at(&dir), &key, &model);
+    model
+}
+
 #[test]
 fn a_corrupt_file_is_ignored_with_a_warning_and_rebuilt() {
-    record_warnings();
     for (name, text) in [("garbage", "{ not json"), ("empty", ""), ("truncated", "{\"key\": {\"swath\": ")] {
-        let dir = cache_dir(name);
-        let engine = engine(&dir);
-        let key = engine.cache_key();
-        let path = ModelCache::at(&dir).path(&key).unwrap();
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(&path, text).unwrap();
-        let model = engine.cost_model();
-        assert!(warned(&path, "corrupt"), "{name}: a warning names the file");
-        assert_rebuilt(&ModelCache::at(&dir), &key, &model);
+        assert_ignored_and_rebuilt(name, "corrupt", |path, _| std::fs::write(path, text).unwrap());
     }
 }
 
 #[test]
 fn a_stale_file_is_ignored_with_a_warning_and_rebuilt() {
-    record_warnings();
-    let dir = cache_dir("stale");
-    let engine = engine(&dir);
-    let key = engine.cache_key();
-    let path = ModelCache::at(&dir).path(&key).unwrap();
-    let older = CacheKey { swath: "0.0.1".into(), ..key.clone() };
-    write_entry(&path, &older, &marker());
-    let model = engine.cost_model();
+    let model = assert_ignored_and_rebuilt("stale", "stale", |path, key| {
+        let older = CacheKey { swath: "0.0.1".into(), ..key.clone() };
+        write_entry(path, &older, &marker());
+    });
     assert_ne!(model, marker(), "the stale model is not used");
-    assert!(warned(&path, "stale"), "a warning names the file");
-    assert_rebuilt(&ModelCache::at(&dir), &key, &model);
 }
 
 #[test]
 fn an_implausible_model_is_ignored_with_a_warning_and_rebuilt() {
-    record_warnings();
-    let dir = cache_dir("implausible");
-    let engine = engine(&dir);
-    let key = engine.cache_key();
-    let path = ModelCache::at(&dir).path(&key).unwrap();
-    let mut broken = marker();
-    broken.cpu.bytes_per_s = -1.0;
-    write_entry(&path, &key, &broken);
-    let model = engine.cost_model();
-    assert!(warned(&path, "corrupt"), "a warning names the file");
-    assert_rebuilt(&ModelCache::at(&dir), &key, &model);
+    assert_ignored_and_rebuilt("implausible", "corrupt", |path, key| {
+        let mut broken = marker();
+        broken.cpu.bytes_per_s = -1.0;
+        write_entry(path, key, &broken);
+    });
 }
 
 #[test]

@@ -160,10 +160,8 @@ impl Engine {
                 Shape { dtype, len: stage.len, map: None, reduce: stage.reduce, expr, data: Location::Host }
             })
             .collect();
-        let model = match gpu {
-            Some(_) if matches!(self.core.policy, Policy::Auto | Policy::Both) => Some(self.cost_model()),
-            _ => self.core.costs.ready(),
-        };
+        // No chain is too small for the model: where the data is decides.
+        let model = self.routing_model(gpu, true);
         let traits = gpu.map(Gpu::traits);
         route_chain(
             self.core.policy,

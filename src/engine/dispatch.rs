@@ -72,8 +72,7 @@ impl Engine {
     ) -> Outcome<R> {
         let start = Instant::now();
         let gpu = self.current_gpu();
-        let decision = self.decide(gpu.as_deref(), shape);
-        let model = decision.predicted.and(self.core.costs.ready());
+        let (decision, model) = self.decide(gpu.as_deref(), shape);
         let outcome = |value, device, fallback| Outcome { value, decision, device, fallback, elapsed: start.elapsed() };
         let mut fallback = None;
         match (self.split_device(&decision, shape.len), gpu.as_deref()) {

@@ -31,16 +31,26 @@ impl Engine {
         route_loaded(self.core.policy, traits, shape, Some(&model), self.core.costs.load())
     }
 
-    /// The decision for a job about to run: like [`Engine::explain_shape`],
-    /// but measures the cost model only where `auto` needs it to choose.
-    pub(super) fn decide(&self, gpu: Option<&Gpu>, shape: &Shape) -> Decision {
-        let model = match gpu {
-            Some(_) if matches!(self.core.policy, Policy::Auto | Policy::Both) && shape.len >= SMALL_JOB => {
-                Some(self.cost_model())
-            }
-            _ => self.core.costs.ready(),
-        };
-        route_loaded(self.core.policy, gpu.map(Gpu::traits), shape, model.as_ref(), self.core.costs.load())
+    /// The decision for a job about to run, and the model it was made
+    /// with: like [`Engine::explain_shape`], but measures the cost model
+    /// only where `auto` or `both` needs it to choose.
+    pub(super) fn decide(&self, gpu: Option<&Gpu>, shape: &Shape) -> (Decision, Option<CostModel>) {
+        let model = self.routing_model(gpu, shape.len >= SMALL_JOB);
+        let decision =
+            route_loaded(self.core.policy, gpu.map(Gpu::traits), shape, model.as_ref(), self.core.costs.load());
+        (decision, model)
+    }
+
+    /// The model to route by: measured now if the policy chooses by it and
+    /// there is a choice (a GPU, and a job the model decides), else the
+    /// one at hand, if any, for predictions only.
+    pub(super) fn routing_model(&self, gpu: Option<&Gpu>, model_decides: bool) -> Option<CostModel> {
+        let chooses = matches!(self.core.policy, Policy::Auto | Policy::Both);
+        if gpu.is_some() && chooses && model_decides {
+            Some(self.cost_model())
+        } else {
+            self.core.costs.ready()
+        }
     }
 
     /// The cost model the scheduler predicts with, with the corrections

@@ -108,7 +108,7 @@ impl fmt::Display for Prediction {
 }
 
 /// `s` seconds in the unit that reads best.
-pub(crate) fn seconds(s: f64) -> String {
+fn seconds(s: f64) -> String {
     if s < 1e-6 {
         format!("{:.0} ns", s * 1e9)
     } else if s < 1e-3 {
