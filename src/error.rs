@@ -1,6 +1,13 @@
-//! The one error type of swath.
+//! The one error type of swath, and the typed details of expression and
+//! pipeline errors.
+//!
+//! Every enum here is `#[non_exhaustive]`, so swath can report new kinds
+//! of mistakes without breaking a caller's `match`. Fields hold values
+//! (names, types, positions), never display punctuation: the messages are
+//! made by `Display` alone.
 
 use crate::dtype::DType;
+use crate::op::Reduce;
 use std::time::Duration;
 
 /// Everything that can go wrong in a swath call.
@@ -9,7 +16,8 @@ use std::time::Duration;
 /// GPU faults ([`GpuError`]) rarely reach a caller: a job that fails on the
 /// GPU is rerun on the CPU, and the fault is reported in
 /// [`Outcome::fallback`](crate::Outcome::fallback) instead.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// Input and output (or several inputs) differ in length.
     #[error("length mismatch: input has {input} elements but output has {output}")]
@@ -23,7 +31,7 @@ pub enum Error {
     #[error("{reduce} of an empty array has no value; check for empty input first")]
     EmptyReduction {
         /// The reduction that was asked for.
-        reduce: crate::Reduce,
+        reduce: Reduce,
     },
     /// The operation is not defined for this element type.
     #[error("{op} is not defined for {dtype}; convert the data to f32 or f64 first")]
@@ -51,11 +59,11 @@ pub enum Error {
         /// Upper bound.
         hi: f64,
     },
-    /// The GPU was required (by policy) but no usable adapter exists.
-    #[error("no usable GPU adapter{detail}; run on the CPU with the auto or cpu policy")]
+    /// A GPU was asked for, but there is none to use.
+    #[error("no usable GPU: {reason}")]
     NoGpu {
-        /// Extra context, such as the adapter filter that matched nothing.
-        detail: String,
+        /// Why, such as the adapter filter that matched nothing.
+        reason: String,
     },
     /// A text could not be parsed (an op, a reduction, a dtype, a policy).
     #[error("cannot parse {what} from {input:?}: expected {expected}")]
@@ -81,7 +89,7 @@ pub enum Error {
     /// An expression is well formed but cannot be computed as asked: an
     /// unknown input, mismatched types, a function the type lacks.
     #[error("invalid expression: {0}")]
-    Expr(String),
+    Expr(ExprError),
     /// Zipped inputs differ in length.
     #[error("inputs differ in length: {}", describe_lengths(.lengths))]
     InputLengths {
@@ -94,7 +102,7 @@ pub enum Error {
     /// A pipeline is described wrongly: a name used twice or unknown, a
     /// stage that reads no array, an output of another type.
     #[error("pipeline: {0}")]
-    Pipeline(String),
+    Pipeline(PipelineError),
     /// A submitted job panicked; the panic is contained to its handle.
     #[error("job panicked: {0}")]
     JobPanicked(String),
@@ -103,13 +111,164 @@ pub enum Error {
     Gpu(#[from] GpuError),
 }
 
+impl From<ExprError> for Error {
+    fn from(e: ExprError) -> Error {
+        Error::Expr(e)
+    }
+}
+
+impl From<PipelineError> for Error {
+    fn from(e: PipelineError) -> Error {
+        Error::Pipeline(e)
+    }
+}
+
 fn describe_lengths(lengths: &[(String, usize)]) -> String {
     let each: Vec<String> = lengths.iter().map(|(name, len)| format!("{name} has {len}")).collect();
     each.join(", ")
 }
 
+/// Why a well-formed expression cannot be computed as asked. Each variant
+/// names the (sub)expression at fault as text, in `expr`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExprError {
+    /// The expression reads an input that the job does not have.
+    #[error("unknown input `{name}`; the inputs are: {}", list_or(.known, "there are none"))]
+    UnknownInput {
+        /// The name read.
+        name: String,
+        /// The inputs the job has.
+        known: Vec<String>,
+    },
+    /// The operands of an operator or function have different types.
+    #[error("the operands of `{expr}` differ in type ({left} and {right}); convert one, e.g. f32(...)")]
+    TypeMismatch {
+        /// The expression.
+        expr: String,
+        /// Type of the first operand (a dtype name, or `condition`).
+        left: &'static str,
+        /// Type of the second operand.
+        right: &'static str,
+    },
+    /// A float-only function applied to integers.
+    #[error("{function} is defined for floats only, not {dtype}: `{expr}`")]
+    FloatOnly {
+        /// The function.
+        function: &'static str,
+        /// The integer type it was given.
+        dtype: DType,
+        /// The expression.
+        expr: String,
+    },
+    /// Arithmetic on a condition (`(x > 0) + 1`).
+    #[error("`{expr}` does arithmetic on a condition; use select(cond, 1, 0) or a cast")]
+    ArithmeticOnCondition {
+        /// The expression.
+        expr: String,
+    },
+    /// A number where a condition is needed (`select(x, 1, 0)`).
+    #[error("`{expr}` is a {dtype}, not a condition; compare it, e.g. {expr} > 0")]
+    NotACondition {
+        /// The expression.
+        expr: String,
+        /// Its type.
+        dtype: DType,
+    },
+    /// The whole expression is a condition, but the job wants numbers.
+    #[error("`{expr}` is a condition, not a number; write select({expr}, 1, 0)")]
+    ConditionResult {
+        /// The expression.
+        expr: String,
+    },
+    /// The expression gives another type than the job's output.
+    #[error("`{expr}` gives {found} but the output is {expected}; convert it with {expected}(...)")]
+    OutputType {
+        /// The expression.
+        expr: String,
+        /// The type it gives.
+        found: DType,
+        /// The output type asked for.
+        expected: DType,
+    },
+    /// A number that the type it is used at cannot hold.
+    #[error("the number {value} is used as {dtype}, which cannot hold it")]
+    LiteralRange {
+        /// The number.
+        value: f64,
+        /// The type it is used at.
+        dtype: DType,
+    },
+    /// [`Job::then`](crate::Job::then) after a reduction.
+    #[error("cannot map after {reduce}: chain maps first, then reduce")]
+    MapAfterReduce {
+        /// The job's reduction.
+        reduce: Reduce,
+    },
+    /// [`Job::then`](crate::Job::then) with an expression that does not
+    /// read exactly one input.
+    #[error("a chained map reads one input, the previous map's value; `{expr}` reads {}", list_or(.inputs, "none"))]
+    ChainInputs {
+        /// The expression.
+        expr: String,
+        /// The inputs it reads.
+        inputs: Vec<String>,
+    },
+}
+
+/// Why a pipeline's description is wrong.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PipelineError {
+    /// Two arrays (inputs or stages) share a name.
+    #[error("two arrays are named {name:?}")]
+    DuplicateName {
+        /// The name.
+        name: String,
+    },
+    /// A stage reads no array, so it has no length.
+    #[error("stage {stage:?} reads no array, so it has no length; read one of its inputs")]
+    ReadsNoArray {
+        /// The stage.
+        stage: String,
+    },
+    /// [`Pipeline::output`](crate::Pipeline::output) names no stage.
+    #[error("{name:?} is not a stage of this pipeline")]
+    UnknownStage {
+        /// The name given.
+        name: String,
+    },
+    /// [`Outputs`](crate::Outputs) has no array of that name.
+    #[error("no output named {name:?} (kept: {}); keep a stage with .output(name)", .kept.join(", "))]
+    NoOutput {
+        /// The name asked for.
+        name: String,
+        /// The arrays the run kept.
+        kept: Vec<String>,
+    },
+    /// An output asked for as another type than its own.
+    #[error("{name} is an array of {dtype}, not {asked}")]
+    OutputType {
+        /// The output.
+        name: String,
+        /// Its element type.
+        dtype: DType,
+        /// The type asked for.
+        asked: DType,
+    },
+}
+
+fn list_or(names: &[String], none: &str) -> String {
+    if names.is_empty() {
+        none.to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
 /// A fault met while running a job on the GPU.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum GpuError {
     /// wgpu rejected a resource or command (caught by an error scope).
     #[error("GPU validation error: {0}")]
@@ -126,6 +285,10 @@ pub enum GpuError {
     /// The job cannot run on this adapter (a missing feature or limit).
     #[error("not supported on this GPU: {0}")]
     Unsupported(String),
+    /// swath asked the GPU for something inconsistent: a bug in swath, not
+    /// a fault of the device, so it never counts against the GPU's health.
+    #[error("internal error in swath (please report it): {0}")]
+    Internal(String),
 }
 
 /// `Result` with [`Error`].

@@ -1,70 +1,8 @@
 //! [`Inputs`]: named arrays zipped together for an expression job.
 
+use crate::column::Column;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
-
-/// A borrowed array of any element type.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Column<'a> {
-    F32(&'a [f32]),
-    F64(&'a [f64]),
-    I32(&'a [i32]),
-    U32(&'a [u32]),
-}
-
-impl Column<'_> {
-    pub fn dtype(&self) -> DType {
-        match self {
-            Column::F32(_) => DType::F32,
-            Column::F64(_) => DType::F64,
-            Column::I32(_) => DType::I32,
-            Column::U32(_) => DType::U32,
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        match self {
-            Column::F32(xs) => xs.len(),
-            Column::F64(xs) => xs.len(),
-            Column::I32(xs) => xs.len(),
-            Column::U32(xs) => xs.len(),
-        }
-    }
-
-    /// The column's bytes, as they are uploaded.
-    pub fn bytes(&self) -> &[u8] {
-        match self {
-            Column::F32(xs) => bytemuck::cast_slice(xs),
-            Column::F64(xs) => bytemuck::cast_slice(xs),
-            Column::I32(xs) => bytemuck::cast_slice(xs),
-            Column::U32(xs) => bytemuck::cast_slice(xs),
-        }
-    }
-
-    /// Elements `range` of the column.
-    pub fn slice(&self, range: std::ops::Range<usize>) -> Self {
-        match self {
-            Column::F32(xs) => Column::F32(&xs[range]),
-            Column::F64(xs) => Column::F64(&xs[range]),
-            Column::I32(xs) => Column::I32(&xs[range]),
-            Column::U32(xs) => Column::U32(&xs[range]),
-        }
-    }
-}
-
-impl<'a> Column<'a> {
-    /// `xs` as a column of its element type.
-    pub fn of<T: Element>(xs: &'a [T]) -> Self {
-        // `T::DTYPE` names `T` exactly (the trait is sealed), so each cast
-        // is between a type and itself.
-        match T::DTYPE {
-            DType::F32 => Column::F32(bytemuck::cast_slice(xs)),
-            DType::F64 => Column::F64(bytemuck::cast_slice(xs)),
-            DType::I32 => Column::I32(bytemuck::cast_slice(xs)),
-            DType::U32 => Column::U32(bytemuck::cast_slice(xs)),
-        }
-    }
-}
 
 /// Named input arrays of one length, zipped: element `i` of an expression
 /// reads element `i` of each. Arrays may have different element types.

@@ -1,16 +1,21 @@
-//! [`Job`]: one map, reduce, or fused map-reduce, over one slice with an
-//! [`Op`] or over several named arrays with an [`Expr`].
+//! [`Job`]: one map, reduce, or fused map-reduce: a compiled program over
+//! its inputs, whether it was described by an [`Op`] or an [`Expr`].
 
 use crate::dtype::Element;
-use crate::error::{Error, Result};
-use crate::expr::Expr;
+use crate::error::{Error, ExprError, Result};
+use crate::exec::Task;
+use crate::expr::program::Program;
+use crate::expr::{var, Expr};
 use crate::inputs::Inputs;
 use crate::op::{Op, Reduce};
+use crate::schedule::ProgramShape;
 use std::marker::PhantomData;
 
 /// A unit of work producing `T`s: an element-wise map followed by an
 /// optional [`Reduce`], over borrowed input. The map is an [`Op`] on one
-/// slice of `T`, or an [`Expr`] over named [`Inputs`] of any types.
+/// slice of `T`, or an [`Expr`] over named [`Inputs`] of any types; either
+/// way it is compiled once, when the job is built, into the one program
+/// both the CPU and the GPU run.
 ///
 /// ```
 /// use swath::{expr::var, Engine, Inputs, Job, Op, Reduce};
@@ -27,39 +32,46 @@ use std::marker::PhantomData;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Job<'a, T> {
-    pub(crate) source: Source<'a, T>,
-    pub(crate) reduce: Option<Reduce>,
-}
-
-/// Where a job's values come from.
-#[derive(Debug, Clone)]
-pub(crate) enum Source<'a, T> {
-    /// An op (or nothing) over one slice: the CPU runs it with a loop
-    /// compiled for that op.
-    Op { input: &'a [T], map: Option<Op> },
-    /// An expression over named arrays, giving `T`s.
-    Expr { inputs: Inputs<'a>, expr: Expr, output: PhantomData<T> },
+    inputs: Inputs<'a>,
+    expr: Expr,
+    reduce: Option<Reduce>,
+    /// `expr` compiled for a `T` result, or why it cannot run.
+    program: Result<Program, Error>,
+    output: PhantomData<fn() -> T>,
 }
 
 impl<'a, T: Element> Job<'a, T> {
     /// An element-wise map; its result is an array as long as the input.
     pub fn map(input: &'a [T], op: Op) -> Self {
-        Job { source: Source::Op { input, map: Some(op) }, reduce: None }
+        Job::of_op(input, Some(op), None)
     }
 
     /// A reduction to one value.
     pub fn reduce(input: &'a [T], reduce: Reduce) -> Self {
-        Job { source: Source::Op { input, map: None }, reduce: Some(reduce) }
+        Job::of_op(input, None, Some(reduce))
     }
 
     /// A map fused into a reduction: one pass, no intermediate array.
     pub fn map_reduce(input: &'a [T], op: Op, reduce: Reduce) -> Self {
-        Job { source: Source::Op { input, map: Some(op) }, reduce: Some(reduce) }
+        Job::of_op(input, Some(op), Some(reduce))
+    }
+
+    /// `op` (or nothing) over `input`, read as `x`: the expression
+    /// [`Op::to_expr`] gives, after the op's own checks.
+    fn of_op(input: &'a [T], op: Option<Op>, reduce: Option<Reduce>) -> Self {
+        let x = var("x");
+        let expr = op.map_or(x.clone(), |op| op.to_expr(x));
+        let program = match op.map(|op| op.check(T::DTYPE)) {
+            Some(Err(e)) => Err(e),
+            _ => Program::compile(&expr, &[("x", T::DTYPE)], T::DTYPE),
+        };
+        Job { inputs: Inputs::new().with("x", input), expr, reduce, program, output: PhantomData }
     }
 
     /// `expr` over the zipped `inputs`, giving a `T` per element.
     pub fn expr(inputs: Inputs<'a>, expr: Expr) -> Self {
-        Job { source: Source::Expr { inputs, expr, output: PhantomData }, reduce: None }
+        let program = Program::compile(&expr, &inputs.types(), T::DTYPE);
+        Job { inputs, expr, reduce: None, program, output: PhantomData }
     }
 
     /// `expr` over the zipped `inputs`, fused into `reduce`.
@@ -75,25 +87,16 @@ impl<'a, T: Element> Job<'a, T> {
     /// exactly one input.
     pub fn then(self, next: Expr) -> Result<Self> {
         if let Some(reduce) = self.reduce {
-            return Err(Error::Expr(format!("cannot map after {reduce}: chain maps first, then reduce")));
+            return Err(ExprError::MapAfterReduce { reduce }.into());
         }
         let name = match next.inputs().as_slice() {
             [name] => name.to_string(),
             names => {
-                return Err(Error::Expr(format!(
-                    "a chained map reads one input, the previous map's value; `{next}` reads {}",
-                    if names.is_empty() { "none".to_string() } else { names.join(", ") }
-                )))
+                let inputs = names.iter().map(|n| n.to_string()).collect();
+                return Err(ExprError::ChainInputs { expr: next.to_string(), inputs }.into());
             }
         };
-        let (inputs, current) = match self.source {
-            Source::Op { input, map } => {
-                let x = crate::expr::var("x");
-                (Inputs::new().with("x", input), map.map_or(x.clone(), |op| op.to_expr(x)))
-            }
-            Source::Expr { inputs, expr, .. } => (inputs, expr),
-        };
-        Ok(Job::expr(inputs, next.substitute(&name, &current)))
+        Ok(Job::expr(self.inputs, next.substitute(&name, &self.expr)))
     }
 
     /// The same map, fused into `reduce`; replaces any reduction already set.
@@ -103,21 +106,14 @@ impl<'a, T: Element> Job<'a, T> {
 
     /// Number of elements, or an error if zipped inputs differ in length.
     pub fn try_len(&self) -> Result<usize> {
-        match &self.source {
-            Source::Op { input, .. } => Ok(input.len()),
-            Source::Expr { inputs, .. } => inputs.common_len(),
-        }
+        self.inputs.common_len()
     }
 
     /// Number of elements (that of the first input when zipped inputs
     /// differ; running such a job is an error).
     pub fn len(&self) -> usize {
-        match &self.source {
-            Source::Op { input, .. } => input.len(),
-            Source::Expr { inputs, .. } => {
-                inputs.common_len().unwrap_or_else(|_| inputs.columns.first().map_or(0, |c| c.len()))
-            }
-        }
+        let first = || self.inputs.columns.first().map_or(0, |c| c.len());
+        self.inputs.common_len().unwrap_or_else(|_| first())
     }
 
     /// True if the job has no elements.
@@ -125,20 +121,15 @@ impl<'a, T: Element> Job<'a, T> {
         self.len() == 0
     }
 
-    /// The element-wise op, if the job maps one slice by an [`Op`].
+    /// The element-wise op, if the job's map is one [`Op`] over one input,
+    /// however it was described.
     pub fn op(&self) -> Option<Op> {
-        match &self.source {
-            Source::Op { map, .. } => *map,
-            Source::Expr { .. } => None,
-        }
+        self.program.as_ref().ok()?.as_op().flatten()
     }
 
-    /// The expression, if the job maps by an [`Expr`].
+    /// The map, as an expression (an op's is [`Op::to_expr`]).
     pub fn expression(&self) -> Option<&Expr> {
-        match &self.source {
-            Source::Op { .. } => None,
-            Source::Expr { expr, .. } => Some(expr),
-        }
+        Some(&self.expr)
     }
 
     /// The reduction, if any.
@@ -148,12 +139,16 @@ impl<'a, T: Element> Job<'a, T> {
 
     /// Bytes the job reads per element, over all its inputs.
     pub fn bytes_per_element(&self) -> usize {
-        match &self.source {
-            Source::Op { .. } => T::DTYPE.size(),
-            Source::Expr { inputs, expr, .. } => {
-                let used = expr.inputs();
-                inputs.types().iter().filter(|(name, _)| used.contains(name)).map(|(_, t)| t.size()).sum()
-            }
-        }
+        self.program.as_ref().map_or(T::DTYPE.size(), |p| ProgramShape::of(p).bytes_per_element)
+    }
+
+    /// The compiled program, or why the job cannot run.
+    pub(crate) fn program(&self) -> Result<&Program> {
+        self.program.as_ref().map_err(Clone::clone)
+    }
+
+    /// The job as a task over all its elements: an error if it cannot run.
+    pub(crate) fn task(&self) -> Result<Task<'_>> {
+        Ok(Task::new(self.program()?, &self.inputs.columns, self.try_len()?))
     }
 }

@@ -28,12 +28,14 @@
 
 pub mod array;
 pub mod canonical;
+mod column;
 mod cpu;
 #[cfg(feature = "mpi")]
 pub mod distributed;
 mod dtype;
 mod engine;
 mod error;
+mod exec;
 pub mod expr;
 mod gpu;
 mod handle;
@@ -45,7 +47,7 @@ pub mod schedule;
 pub use array::{Array, Outputs, Pipeline};
 pub use dtype::{DType, Element};
 pub use engine::{Engine, EngineBuilder, Outcome, Output, DEFAULT_GPU_TIMEOUT};
-pub use error::{Error, GpuError, Result};
+pub use error::{Error, ExprError, GpuError, PipelineError, Result};
 pub use gpu::{adapters, preferred_adapter, GpuInfo, GpuProfile, InjectedFault, Transfers};
 pub use handle::{wait_all, JobHandle};
 pub use inputs::Inputs;

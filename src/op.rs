@@ -20,6 +20,7 @@
 
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::expr::{Binary, Unary};
 use std::fmt;
 use std::str::FromStr;
 
@@ -46,6 +47,12 @@ pub enum Op {
     Sin,
     /// Cosine (floats only).
     Cos,
+    /// The largest integer not above `x` (floats only).
+    Floor,
+    /// The smallest integer not below `x` (floats only).
+    Ceil,
+    /// The nearest integer, ties to even (floats only).
+    Round,
     /// `x + s`.
     Add(f64),
     /// `x * s`.
@@ -65,7 +72,7 @@ pub enum Op {
 
 impl Op {
     /// Every op with example scalars, for tests and benchmarks.
-    pub const ALL: [Op; 13] = [
+    pub const ALL: [Op; 16] = [
         Op::Square,
         Op::Abs,
         Op::Neg,
@@ -74,6 +81,9 @@ impl Op {
         Op::Log,
         Op::Sin,
         Op::Cos,
+        Op::Floor,
+        Op::Ceil,
+        Op::Round,
         Op::Add(3.0),
         Op::Mul(3.0),
         Op::Min(0.5),
@@ -92,6 +102,9 @@ impl Op {
             Op::Log => "log",
             Op::Sin => "sin",
             Op::Cos => "cos",
+            Op::Floor => "floor",
+            Op::Ceil => "ceil",
+            Op::Round => "round",
             Op::Add(_) => "add",
             Op::Mul(_) => "mul",
             Op::Min(_) => "min",
@@ -102,13 +115,47 @@ impl Op {
 
     /// True for ops that exist only on floats.
     pub fn is_float_only(&self) -> bool {
-        matches!(self, Op::Sqrt | Op::Exp | Op::Log | Op::Sin | Op::Cos)
+        self.unary().is_some_and(Unary::is_float_only)
     }
 
     /// True for ops whose float result is correctly rounded on every path
     /// (and so bit-identical between CPU and GPU).
     pub fn is_exact(&self) -> bool {
-        !matches!(self, Op::Sqrt | Op::Exp | Op::Log | Op::Sin | Op::Cos)
+        self.unary().is_none_or(Unary::is_exact)
+    }
+
+    /// The expression function an op of one operand is.
+    pub(crate) fn unary(&self) -> Option<Unary> {
+        Some(match self {
+            Op::Square => Unary::Square,
+            Op::Abs => Unary::Abs,
+            Op::Neg => Unary::Neg,
+            Op::Sqrt => Unary::Sqrt,
+            Op::Exp => Unary::Exp,
+            Op::Log => Unary::Log,
+            Op::Sin => Unary::Sin,
+            Op::Cos => Unary::Cos,
+            Op::Floor => Unary::Floor,
+            Op::Ceil => Unary::Ceil,
+            Op::Round => Unary::Round,
+            _ => return None,
+        })
+    }
+
+    /// The op that is the expression function `f`, if one is.
+    pub(crate) fn of_unary(f: Unary) -> Option<Op> {
+        Op::ALL.into_iter().find(|op| op.unary() == Some(f))
+    }
+
+    /// The op `x f s` (or `f(x, s)`) for a scalar `s`, if one is.
+    pub(crate) fn of_binary(f: Binary, s: f64) -> Option<Op> {
+        Some(match f {
+            Binary::Add => Op::Add(s),
+            Binary::Mul => Op::Mul(s),
+            Binary::Min => Op::Min(s),
+            Binary::Max => Op::Max(s),
+            _ => return None,
+        })
     }
 
     /// This op applied to `x`, as an expression: the same values on both
@@ -119,20 +166,16 @@ impl Op {
     /// assert_eq!(Op::Clamp { lo: 0.0, hi: 1.0 }.to_expr(var("x")).to_string(), "min(max(x, 0), 1)");
     /// ```
     pub fn to_expr(&self, x: crate::expr::Expr) -> crate::expr::Expr {
+        if let Some(f) = self.unary() {
+            return x.unary(f);
+        }
         match *self {
-            Op::Square => x.sq(),
-            Op::Abs => x.abs(),
-            Op::Neg => -x,
-            Op::Sqrt => x.sqrt(),
-            Op::Exp => x.exp(),
-            Op::Log => x.log(),
-            Op::Sin => x.sin(),
-            Op::Cos => x.cos(),
             Op::Add(s) => x + s,
             Op::Mul(s) => x * s,
             Op::Min(s) => x.min(s),
             Op::Max(s) => x.max(s),
             Op::Clamp { lo, hi } => x.clamp(lo, hi),
+            _ => unreachable!("ops of one operand return above"),
         }
     }
 
@@ -155,9 +198,7 @@ impl Op {
             }
         };
         match *self {
-            Op::Sqrt | Op::Exp | Op::Log | Op::Sin | Op::Cos if !dtype.is_float() => {
-                Err(Error::Unsupported { op: self.name(), dtype })
-            }
+            _ if self.is_float_only() && !dtype.is_float() => Err(Error::Unsupported { op: self.name(), dtype }),
             Op::Add(s) | Op::Mul(s) | Op::Min(s) | Op::Max(s) => scalar(s),
             Op::Clamp { lo, hi } if lo > hi => Err(Error::InvalidClamp { lo, hi }),
             Op::Clamp { lo, hi } => scalar(lo).and_then(|()| scalar(hi)),
@@ -176,7 +217,8 @@ impl fmt::Display for Op {
     }
 }
 
-const OP_SYNTAX: &str = "square, abs, neg, sqrt, exp, log, sin, cos, add:S, mul:S, min:S, max:S or clamp:LO:HI";
+const OP_SYNTAX: &str =
+    "square, abs, neg, sqrt, exp, log, sin, cos, floor, ceil, round, add:S, mul:S, min:S, max:S or clamp:LO:HI";
 
 impl FromStr for Op {
     type Err = Error;
@@ -188,14 +230,7 @@ impl FromStr for Op {
         let name = parts.next().unwrap_or_default().to_ascii_lowercase();
         let scalars: Vec<f64> = parts.map(|p| p.trim().parse().map_err(|_| bad())).collect::<Result<_>>()?;
         let op = match (name.as_str(), scalars.as_slice()) {
-            ("square", []) => Op::Square,
-            ("abs", []) => Op::Abs,
-            ("neg", []) => Op::Neg,
-            ("sqrt", []) => Op::Sqrt,
-            ("exp", []) => Op::Exp,
-            ("log", []) => Op::Log,
-            ("sin", []) => Op::Sin,
-            ("cos", []) => Op::Cos,
+            (name, []) => Op::ALL.into_iter().find(|op| op.unary().is_some() && op.name() == name).ok_or_else(bad)?,
             ("add", [s]) => Op::Add(*s),
             ("mul", [s]) => Op::Mul(*s),
             ("min", [s]) => Op::Min(*s),

@@ -15,7 +15,7 @@ use swath::{DType, Device, Engine, Error, GpuError, InjectedFault, Job, Op, Poli
 const LENGTHS: [usize; 2] = [3, SMALL_JOB + 3];
 
 /// Ops defined for floats only.
-const FLOAT_ONLY: [Op; 5] = [Op::Sqrt, Op::Exp, Op::Log, Op::Sin, Op::Cos];
+const FLOAT_ONLY: [Op; 8] = [Op::Sqrt, Op::Exp, Op::Log, Op::Sin, Op::Cos, Op::Floor, Op::Ceil, Op::Round];
 
 /// The engines every check runs on: cpu, auto, and gpu when an adapter opens.
 fn engines(test_name: &str) -> Vec<Engine> {

@@ -495,7 +495,7 @@ parity_tests!(f32, f64, i32, u32);
 fn ops_not_defined_for_a_type_are_unsupported() {
     for dtype in DType::ALL {
         for op in Op::ALL.map(|op| with_scalars_for(op, dtype)) {
-            let float_only = matches!(op, Op::Sqrt | Op::Exp | Op::Log | Op::Sin | Op::Cos);
+            let float_only = op.is_float_only();
             match op.check(dtype) {
                 Ok(()) => assert!(!float_only || dtype.is_float(), "{op} must be rejected on {dtype}"),
                 Err(Error::Unsupported { op: name, dtype: d }) => {

@@ -103,3 +103,42 @@ fn arrays_of_a_replaced_device_are_recomputed() {
     assert_same(max, f32::reference_reduce(Reduce::Max, &reference_map(Op::Square, &input)), "max");
     assert!(engine.gpu_healthy());
 }
+
+/// The three-stage pipeline of the fault test over `x`, keeping `z` and `s`.
+fn three_stages(engine: &Engine, x: &swath::Array<f32>) -> swath::Outputs {
+    let stage = |text: &str| text.parse::<swath::expr::Expr>().expect("the stage parses");
+    engine
+        .pipeline()
+        .input("x", x)
+        .map::<f32>("y", &stage("x * x + 1"))
+        .map::<f32>("z", &stage("y - x"))
+        .reduce::<f32>("s", &stage("z"), Reduce::Sum)
+        .output("z")
+        .run()
+        .expect("a pipeline runs, on the CPU after a GPU fault")
+}
+
+#[test]
+fn a_gpu_fault_in_a_pipeline_is_reported_and_its_results_stay_right() {
+    const TEST: &str = "a_gpu_fault_in_a_pipeline_is_reported_and_its_results_stay_right";
+    let Some(engine) = gpu_engine(TEST) else { return };
+    let xs: Vec<f32> = random(TEST, 100_003, (-4.0, 4.0));
+    // The upload of the input is a GPU job of its own: fail the pipeline's.
+    let x = engine.array(xs.clone());
+    assert!(engine.inject_gpu_fault(InjectedFault::Validation));
+    let outputs = three_stages(&engine, &x);
+    assert_eq!(outputs.device(), Device::Cpu, "{:?}", outputs.decision());
+    assert!(matches!(outputs.fallback(), Some(swath::GpuError::Validation(_))), "{:?}", outputs.fallback());
+
+    let cpu = Engine::cpu();
+    let want = three_stages(&cpu, &cpu.array(xs.clone()));
+    assert!(want.fallback().is_none());
+    let got_z = outputs.array::<f32>("z").unwrap().to_vec().unwrap();
+    assert_same_elements(&got_z, &want.array::<f32>("z").unwrap().to_vec().unwrap(), "z after the fault");
+    assert_same(outputs.scalar::<f32>("s").unwrap(), want.scalar::<f32>("s").unwrap(), "s after the fault");
+
+    // The fault was the pipeline's alone: the next one runs on the GPU.
+    let again = three_stages(&engine, &x);
+    assert_eq!((again.device(), again.fallback()), (Device::Gpu, None));
+    assert_same(again.scalar::<f32>("s").unwrap(), want.scalar::<f32>("s").unwrap(), "s on the GPU");
+}

@@ -125,6 +125,31 @@ fn explain_gives_predicted_times_for_each_option() {
     assert!(predicted.cpu_s > 0.0 && predicted.gpu_s.is_none(), "no GPU is open: {decision}");
 }
 
+/// An op and the same expression are one program, so one shape: the
+/// scheduler predicts the same times for both, whatever the op.
+#[test]
+fn an_op_and_the_same_expression_get_the_same_predictions() {
+    let xs = vec![1.5f32; 1 << 20];
+    let inputs = swath::Inputs::new().with("x", &xs);
+    for (op, text) in
+        [(Op::Sin, "sin(x)"), (Op::Sqrt, "sqrt(x)"), (Op::Exp, "exp(x)"), (Op::Abs, "abs(x)"), (Op::Square, "sq(x)")]
+    {
+        let by_op = Job::map(&xs, op);
+        let by_expr = Job::<f32>::expr(inputs.clone(), text.parse().unwrap());
+        assert_eq!(by_expr.op(), Some(op), "{text} is recognised as the op");
+        for model in [discrete(), no_split()] {
+            let engine = Engine::builder().policy(Policy::Auto).cost_model(model).build().unwrap();
+            let (a, b) = (engine.explain(&by_op), engine.explain(&by_expr));
+            assert_eq!((a, a.predicted), (b, b.predicted), "{op} and {text}");
+            for reduce in Reduce::ALL {
+                let (a, b) =
+                    (engine.explain(&by_op.clone().reduced(reduce)), engine.explain(&by_expr.clone().reduced(reduce)));
+                assert_eq!((a, a.predicted), (b, b.predicted), "{op} and {text}, reduced by {reduce}");
+            }
+        }
+    }
+}
+
 /// On the engine: split jobs give exactly what the CPU alone gives. (A
 /// memory-bound job on host data gains nothing from a split, since the
 /// GPU's transfers take host memory bandwidth from the CPU, so `auto`

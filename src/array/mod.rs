@@ -29,16 +29,17 @@
 //! memory is the price: an uploaded array keeps its host values alive as
 //! long as it, or anything computed from it, exists.
 
-mod host;
 mod pipeline;
+mod run;
 
-pub(crate) use host::{evaluate, HostData};
 pub(crate) use pipeline::StageSpec;
 pub use pipeline::{Outputs, Pipeline};
 
+use crate::column::HostData;
 use crate::dtype::{DType, Element};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::exec::chain::evaluate;
 use crate::expr::program::Program;
 use crate::expr::var;
 use crate::gpu::DeviceArray;
@@ -108,7 +109,7 @@ impl<T: Element> Array<T> {
             Store::Host(data) => Ok(data.to_vec()),
             Store::Device(device) => {
                 let mut out = vec![T::default(); self.raw.len];
-                match self.raw.engine.read_device(device, bytemuck::cast_slice_mut(&mut out)) {
+                match self.raw.engine.read_device(device, &mut out) {
                     Ok(()) => Ok(out),
                     Err(_) => Ok(self.raw.origin.recompute(&self.raw.engine).to_vec()),
                 }
@@ -188,14 +189,16 @@ impl Raw {
         match &self.store {
             Store::Host(data) => data.clone(),
             Store::Device(device) => {
-                let mut data = HostData::zeroed(self.dtype, self.len);
-                let read = match data.bytes_mut() {
-                    Some(bytes) => self.engine.read_device(device, bytes),
-                    None => Err(crate::error::GpuError::Unsupported("shared buffer".into())),
+                let read = |data: &mut HostData| match self.dtype {
+                    DType::F32 => data.values_mut::<f32>().map(|v| self.engine.read_device(device, v)),
+                    DType::F64 => data.values_mut::<f64>().map(|v| self.engine.read_device(device, v)),
+                    DType::I32 => data.values_mut::<i32>().map(|v| self.engine.read_device(device, v)),
+                    DType::U32 => data.values_mut::<u32>().map(|v| self.engine.read_device(device, v)),
                 };
-                match read {
-                    Ok(()) => data,
-                    Err(_) => self.origin.recompute(&self.engine),
+                let mut data = HostData::zeroed(self.dtype, self.len);
+                match read(&mut data) {
+                    Some(Ok(())) => data,
+                    _ => self.origin.recompute(&self.engine),
                 }
             }
         }
@@ -226,7 +229,7 @@ impl Origin {
             Origin::Stage { program, inputs, len, reduce } => {
                 let inputs: Vec<HostData> = inputs.iter().map(|origin| origin.recompute(engine)).collect();
                 let columns: Vec<_> = inputs.iter().map(HostData::column).collect();
-                engine.on_cpu_pool(|| evaluate(program, &columns, *len, *reduce, None))
+                evaluate(&engine.cpu_exec(), program, &columns, *len, *reduce, None)
             }
         }
     }

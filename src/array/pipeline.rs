@@ -1,12 +1,13 @@
 //! [`Pipeline`]: stages over arrays, submitted as one unit.
 
-use super::{Array, Raw};
+use super::run::{run_pipeline, Named};
+use super::Array;
 use crate::dtype::{DType, Element};
-use crate::engine::Engine;
-use crate::error::{Error, Result};
+use crate::engine::{Engine, Outcome};
+use crate::error::{GpuError, PipelineError, Result};
 use crate::expr::Expr;
 use crate::op::Reduce;
-use crate::schedule::Decision;
+use crate::schedule::{Decision, Device};
 
 /// A sequence of stages over named arrays, run as one unit: on the GPU,
 /// every stage is encoded into one command submission, and consecutive
@@ -38,7 +39,7 @@ use crate::schedule::Decision;
 #[must_use = "a pipeline does nothing until `run`"]
 pub struct Pipeline<'e> {
     engine: &'e Engine,
-    inputs: Vec<(String, Raw)>,
+    inputs: Vec<Named>,
     stages: Vec<StageSpec>,
     keep: Vec<String>,
 }
@@ -58,7 +59,7 @@ impl<'e> Pipeline<'e> {
 
     /// Makes `array` readable by later stages as `name`.
     pub fn input<T: Element>(mut self, name: &str, array: &Array<T>) -> Self {
-        self.inputs.push((name.to_string(), array.raw().clone()));
+        self.inputs.push(Named { name: name.to_string(), raw: array.raw().clone() });
         self
     }
 
@@ -92,47 +93,52 @@ impl<'e> Pipeline<'e> {
         if let Some(last) = self.stages.last() {
             keep.push(last.name.clone());
         }
-        let (arrays, decision) = self.engine.run_pipeline(self.inputs, self.stages, &keep)?;
-        Ok(Outputs { arrays, decision })
+        let (arrays, outcome) = run_pipeline(self.engine, self.inputs, self.stages, &keep)?;
+        Ok(Outputs { arrays, outcome })
     }
 }
 
-/// The arrays a [`Pipeline`] kept, by stage name.
+/// The arrays a [`Pipeline`] kept, by stage name, and how it ran.
 pub struct Outputs {
-    arrays: Vec<(String, Raw)>,
-    decision: Decision,
+    arrays: Vec<Named>,
+    outcome: Outcome<()>,
 }
 
 impl std::fmt::Debug for Outputs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.arrays.iter().map(|(name, raw)| (name, raw.dtype, raw.len))).finish()
+        f.debug_list().entries(self.arrays.iter().map(|n| (&n.name, n.raw.dtype, n.raw.len))).finish()
     }
 }
 
 impl Outputs {
     /// Where the pipeline was routed and why, with the predicted time of
-    /// each device where a cost model was at hand. (After a GPU fault the
-    /// stages reran on the CPU, whatever this says.)
+    /// each device where a cost model was at hand. Where it really ran is
+    /// [`Outputs::device`].
     pub fn decision(&self) -> Decision {
-        self.decision
+        self.outcome.decision
+    }
+
+    /// Where the stages ran: the CPU after a GPU fault.
+    pub fn device(&self) -> Device {
+        self.outcome.device
+    }
+
+    /// The GPU fault that made the stages rerun on the CPU, if any.
+    pub fn fallback(&self) -> Option<&GpuError> {
+        self.outcome.fallback.as_ref()
     }
 
     /// The stage `name`, which must have type `T`.
     pub fn array<T: Element>(&self, name: &str) -> Result<Array<T>> {
-        let raw = match self.arrays.iter().find(|(n, _)| n == name) {
-            Some((_, raw)) => raw,
-            None => {
-                let kept: Vec<&str> = self.arrays.iter().map(|(n, _)| n.as_str()).collect();
-                return Err(Error::Pipeline(format!(
-                    "no output named {name:?} (kept: {}); keep a stage with .output(name)",
-                    kept.join(", ")
-                )));
-            }
+        let Some(named) = self.arrays.iter().find(|n| n.name == name) else {
+            let kept = self.arrays.iter().map(|n| n.name.clone()).collect();
+            return Err(PipelineError::NoOutput { name: name.to_string(), kept }.into());
         };
-        if raw.dtype != T::DTYPE {
-            return Err(Error::Pipeline(format!("{name} is an array of {}, not {}", raw.dtype, T::DTYPE)));
+        if named.raw.dtype != T::DTYPE {
+            let (name, dtype, asked) = (name.to_string(), named.raw.dtype, T::DTYPE);
+            return Err(PipelineError::OutputType { name, dtype, asked }.into());
         }
-        Ok(Array::from_raw(raw.clone()))
+        Ok(Array::from_raw(named.raw.clone()))
     }
 
     /// The value of the one-element stage `name` (a reduction).

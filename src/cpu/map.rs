@@ -1,6 +1,6 @@
 //! Element-wise maps into a preallocated output.
 
-use super::kernel::{with_map, MapVisitor};
+use super::closures::{with_map, MapVisitor};
 use super::{SERIAL_BELOW, TASK_ELEMENTS};
 use crate::dtype::Element;
 use crate::op::Op;

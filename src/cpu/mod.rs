@@ -1,13 +1,18 @@
-//! The CPU path: rayon executors for maps and canonical-order reductions.
+//! The CPU backend: rayon loops for maps and canonical-order reductions.
 //!
-//! Both executors split work the same way: below
+//! Two ways to run a program: [`eval`], the chunked evaluator of any
+//! program, and the loops monomorphised for one [`crate::Op`] over one
+//! input ([`map_into`], [`map_reduce`]), which the executor picks when a
+//! program is exactly one op. Both split work the same way: below
 //! [`SERIAL_BELOW`] elements they run a plain loop on the calling thread,
 //! so a small job pays nothing for parallelism.
 
-mod kernel;
+mod closures;
+pub(crate) mod eval;
 mod map;
 mod reduce;
 
+pub(crate) use closures::has_loop;
 pub(crate) use map::map_into;
 pub(crate) use reduce::{finish, map_partials, map_reduce, tile_partial};
 

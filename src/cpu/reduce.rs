@@ -4,7 +4,7 @@
 //! independent, so rayon may run them on any thread without changing a bit
 //! of the result.
 
-use super::kernel::{with_map, with_reduce, MapVisitor, ReduceVisitor};
+use super::closures::{with_map, with_reduce, MapVisitor, ReduceVisitor};
 use super::{SERIAL_BELOW, TASK_ELEMENTS};
 use crate::canonical::{tiles, LANES, ROWS, TILE};
 use crate::dtype::Element;

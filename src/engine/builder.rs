@@ -105,7 +105,7 @@ impl EngineBuilder {
             _ => GpuSlot::open(options),
         };
         if policy == Policy::Gpu && gpu.current().is_none() {
-            return Err(Error::NoGpu { detail: format!(": {}", gpu.absent()) });
+            return Err(Error::NoGpu { reason: gpu.absent() });
         }
         let threads = pool.as_ref().map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
         let costs = match self.cost_model {

@@ -4,11 +4,11 @@
 //! a job too small for anything else to matter, and subtracted from the
 //! large jobs the rates come from.
 
+use crate::column::Column;
 use crate::cpu;
 use crate::error::GpuError;
 use crate::expr::program::Program;
-use crate::gpu::{Gpu, Source, Stage, Stopwatch};
-use crate::inputs::Column;
+use crate::gpu::{Gpu, Stage, StageInput, Stopwatch};
 use crate::op::{Op, Reduce};
 use crate::schedule::{CostModel, CpuCosts, GpuCosts};
 use crate::DType;
@@ -100,12 +100,12 @@ fn best_ok(runs: usize, mut work: impl FnMut() -> Result<(), GpuError>) -> Resul
     fault.map_or(Ok(seconds), Err)
 }
 
-fn unsupported(e: crate::Error) -> GpuError {
-    GpuError::Unsupported(e.to_string())
+fn internal(e: crate::Error) -> GpuError {
+    GpuError::Internal(e.to_string())
 }
 
 fn gpu_costs(gpu: &Gpu, input: &[f32]) -> Result<GpuCosts, GpuError> {
-    let sum = Program::of_op(None, DType::F32).map_err(unsupported)?;
+    let sum = Program::of_op(None, DType::F32).map_err(internal)?;
     let tiny = [Column::of(&input[..256])];
     let reduce_tiny = || gpu.map_reduce::<f32>(&sum, &tiny, 256, Reduce::Sum, &mut Stopwatch::off()).map(drop);
     reduce_tiny()?; // compiles the kernels
@@ -114,15 +114,15 @@ fn gpu_costs(gpu: &Gpu, input: &[f32]) -> Result<GpuCosts, GpuError> {
     let bytes = size_of_val(input) as f64;
     let mut array = None;
     let upload_s = best_ok(2, || gpu.upload(Column::of(input)).map(|a| array = Some(a)))?;
-    let array = array.ok_or_else(|| GpuError::Unsupported("the upload gave no array".into()))?;
+    let array = array.ok_or_else(|| GpuError::Internal("the upload gave no array".into()))?;
     let mut out = vec![0u8; size_of_val(input)];
     let readback_s = best_ok(2, || gpu.read(&array, &mut out))?;
 
     // A resident reduction reads the array once: the kernels' bandwidth.
     let resident = |op: Option<Op>| -> Result<f64, GpuError> {
-        let program = Program::of_op(op, DType::F32).map_err(unsupported)?;
+        let program = Program::of_op(op, DType::F32).map_err(internal)?;
         let stage =
-            Stage { program: &program, sources: vec![Source::Array(&array)], reduce: Some(Reduce::Sum), keep: true };
+            Stage { program: &program, inputs: vec![StageInput::Array(&array)], reduce: Some(Reduce::Sum), keep: true };
         let mut value = [0u8; 4];
         let mut run = || -> Result<(), GpuError> {
             let outputs = gpu.run_stages(std::slice::from_ref(&stage))?;

@@ -1,130 +1,125 @@
 //! Running one job where the scheduler sends it: the GPU, the CPU pool, or
-//! both at once; a GPU fault reruns the GPU's part on the CPU.
+//! both at once; a GPU fault reruns the GPU's part on the CPU. Written
+//! once for every kind of [`Work`]: maps, reductions and pipelines.
 
-use super::split::split_point;
 use super::{Engine, Outcome};
-use crate::cpu;
 use crate::dtype::Element;
-use crate::error::{Error, GpuError, Result};
-use crate::expr::program::Program;
-use crate::gpu::{Gpu, Stopwatch};
-use crate::inputs::Column;
-use crate::op::{Op, Reduce};
-use crate::schedule::{Decision, Device, Shape};
+use crate::error::{Error, Result};
+use crate::exec::split::split_point;
+use crate::exec::{note_fault, CpuExec, GpuExec, MapWork, ReduceWork, Task, Work};
+use crate::gpu::Gpu;
+use crate::op::Reduce;
+use crate::schedule::{Decision, Device, ProgramShape, Shape};
+use std::sync::Arc;
 use std::time::Instant;
 
+/// Where a job goes, decided before it runs: the GPU it may use (taken
+/// once, so a reopened device never changes under a running job), the
+/// decision, and the seconds predicted on each device (for the queues
+/// that later routing reads, and to learn from the job's time).
+pub(crate) struct Route {
+    pub gpu: Option<Arc<Gpu>>,
+    pub decision: Decision,
+    pub cpu_s: Option<f64>,
+    pub gpu_s: Option<f64>,
+}
+
 impl Engine {
-    pub(super) fn execute_map<T: Element>(&self, input: &[T], out: &mut [T], op: Op) -> Result<Outcome<()>> {
-        if input.len() != out.len() {
-            return Err(Error::LengthMismatch { input: input.len(), output: out.len() });
-        }
-        op.check(T::DTYPE)?;
-        let shape = Shape::map(T::DTYPE, input.len(), op);
-        Ok(self.dispatch(
-            &shape,
-            out,
-            |gpu, out| {
-                // Compiled only for the GPU: the CPU runs the op's own loop.
-                gpu.map(&op_program::<T>(Some(op))?, &[Column::of(input)], out, &mut Stopwatch::off())
-            },
-            |gpu, out, k| ((), self.split_op_map(gpu, input, out, op, k)),
-            |out| cpu::map_into(input, out, op),
-        ))
-    }
-
-    pub(super) fn execute_reduce<T: Element>(
-        &self,
-        input: &[T],
-        map: Option<Op>,
-        reduce: Reduce,
-    ) -> Result<Outcome<T>> {
-        if let Some(op) = map {
-            op.check(T::DTYPE)?;
-        }
-        if input.is_empty() && !reduce.has_identity() {
-            return Err(Error::EmptyReduction { reduce });
-        }
-        let shape = Shape::reduce(T::DTYPE, input.len(), map, reduce);
-        Ok(self.dispatch(
-            &shape,
-            &mut (),
-            |gpu, ()| {
-                let program = op_program::<T>(map)?;
-                gpu.map_reduce(&program, &[Column::of(input)], input.len(), reduce, &mut Stopwatch::off())
-            },
-            |gpu, (), k| self.split_op_reduce(gpu, input, map, reduce, k),
-            |()| cpu::map_reduce(input, map, reduce),
-        ))
-    }
-
-    /// Routes a job of `shape` and runs it: `on_gpu` on the GPU, `on_both`
-    /// split between GPU and CPU (given the elements the GPU takes), `on_cpu` on the
-    /// engine's pool, also after a GPU fault. All work on `state`, such as
-    /// the output array. Counts the job on its device's queue while it runs
-    /// and learns from its time.
-    pub(super) fn dispatch<S: Send + ?Sized, R: Send>(
-        &self,
-        shape: &Shape,
-        state: &mut S,
-        on_gpu: impl FnOnce(&Gpu, &mut S) -> Result<R, GpuError>,
-        on_both: impl FnOnce(&Gpu, &mut S, usize) -> (R, Option<GpuError>),
-        on_cpu: impl FnOnce(&mut S) -> R + Send,
-    ) -> Outcome<R> {
-        let start = Instant::now();
+    /// Routes a job of `shape` on the current GPU and queues.
+    pub(crate) fn route(&self, shape: &Shape) -> Route {
         let gpu = self.current_gpu();
         let (decision, model) = self.decide(gpu.as_deref(), shape);
+        let cpu_s = model.as_ref().map(|m| m.cpu_seconds(shape));
+        let gpu_s = model.as_ref().and_then(|m| m.gpu_seconds(shape));
+        Route { gpu, decision, cpu_s, gpu_s }
+    }
+
+    /// The engine's CPU executor: its pool.
+    pub(crate) fn cpu_exec(&self) -> CpuExec<'_> {
+        CpuExec::new(self.core.pool.as_ref())
+    }
+
+    /// Runs `work` where `route` sends it. Counts the job on its device's
+    /// queue while it runs and learns from its time; after a GPU fault the
+    /// work reruns on the CPU and the outcome names the fault.
+    pub(crate) fn dispatch<W: Work>(&self, route: Route, work: &mut W) -> Outcome<W::Out> {
+        let start = Instant::now();
+        let Route { gpu, decision, cpu_s, gpu_s } = route;
         let outcome = |value, device, fallback| Outcome { value, decision, device, fallback, elapsed: start.elapsed() };
+        let cpu = self.cpu_exec();
         let mut fallback = None;
-        match (self.split_device(&decision, shape.len), gpu.as_deref()) {
+        match (split_device(&decision, work.len()), gpu.as_deref()) {
             (Device::Gpu, Some(gpu)) => {
-                let running = self.core.costs.start(Device::Gpu, model.and_then(|m| m.gpu_seconds(shape)));
-                match on_gpu(gpu, state) {
+                let running = self.core.costs.start(Device::Gpu, gpu_s);
+                match work.on_gpu(&GpuExec::new(gpu)) {
                     Ok(value) => {
                         running.finished();
                         return outcome(value, Device::Gpu, None);
                     }
-                    Err(fault) => fallback = Some(self.note_fault(fault)),
+                    Err(fault) => fallback = Some(note_fault(fault)),
                 }
             }
             (Device::Both, Some(gpu)) => {
-                let (value, fault) = on_both(gpu, state, self.gpu_part(&decision, shape.len));
+                let k = split_point(work.len(), gpu_share(&decision));
+                let (value, fault) = work.split(&GpuExec::new(gpu), &cpu, k);
                 let device = if fault.is_some() { Device::Cpu } else { Device::Both };
                 return outcome(value, device, fault);
             }
             _ => {}
         }
-        let running = self.core.costs.start(Device::Cpu, model.map(|m| m.cpu_seconds(shape)));
-        let value = self.on_pool(|| on_cpu(state));
+        let running = self.core.costs.start(Device::Cpu, cpu_s);
+        let value = work.on_cpu(&cpu);
         if fallback.is_none() {
             running.finished();
         }
         outcome(value, Device::Cpu, fallback)
     }
 
-    /// Elements the GPU takes of a job of `len` split by `decision`: its
-    /// predicted share (half without a model), in whole tiles.
-    fn gpu_part(&self, decision: &Decision, len: usize) -> usize {
-        split_point(len, decision.predicted.and_then(|p| p.both).map_or(0.5, |split| split.gpu_share))
-    }
-
-    /// Where a job routed by `decision` really runs: a split that leaves
-    /// one side no whole tile runs on the other alone.
-    fn split_device(&self, decision: &Decision, len: usize) -> Device {
-        match (decision.device, self.gpu_part(decision, len)) {
-            (Device::Both, 0) => Device::Cpu,
-            (Device::Both, k) if k == len => Device::Gpu,
-            (device, _) => device,
+    /// `task` mapped into `out`, where the scheduler sends it; `shape`
+    /// is that of the task's program.
+    pub(crate) fn execute_map<U: Element>(
+        &self,
+        task: Task<'_>,
+        shape: ProgramShape,
+        out: &mut [U],
+    ) -> Result<Outcome<()>> {
+        if task.len != out.len() {
+            return Err(Error::LengthMismatch { input: task.len, output: out.len() });
         }
+        let route = self.route(&Shape::new(shape, task.len, None));
+        Ok(self.dispatch(route, &mut MapWork { task, out }))
     }
 
-    /// Logs a GPU fault before the job reruns on the CPU.
-    pub(super) fn note_fault(&self, fault: GpuError) -> GpuError {
-        log::warn!("GPU job failed, rerunning on the CPU: {fault}");
-        fault
+    /// `task` reduced, where the scheduler sends it; `shape` is that of
+    /// the task's program.
+    pub(crate) fn execute_reduce<U: Element>(
+        &self,
+        task: Task<'_>,
+        shape: ProgramShape,
+        reduce: Reduce,
+    ) -> Result<Outcome<U>> {
+        if task.len == 0 && !reduce.has_identity() {
+            return Err(Error::EmptyReduction { reduce });
+        }
+        let route = self.route(&Shape::new(shape, task.len, Some(reduce)));
+        Ok(self.dispatch(route, &mut ReduceWork::new(task, reduce)))
     }
 }
 
-/// The GPU program of an op job on `T`.
-pub(super) fn op_program<T: Element>(map: Option<Op>) -> Result<Program, GpuError> {
-    Program::of_op(map, T::DTYPE).map_err(|e| GpuError::Unsupported(e.to_string()))
+/// Where a job of `len` elements routed by `decision` really runs: a
+/// split that leaves one side no whole tile runs on the other alone.
+fn split_device(decision: &Decision, len: usize) -> Device {
+    match decision.device {
+        Device::Both => match split_point(len, gpu_share(decision)) {
+            0 => Device::Cpu,
+            k if k == len => Device::Gpu,
+            _ => Device::Both,
+        },
+        device => device,
+    }
+}
+
+/// The share of a split job the GPU takes: as predicted, half without a model.
+fn gpu_share(decision: &Decision) -> f64 {
+    decision.predicted.and_then(|p| p.both).map_or(0.5, |split| split.gpu_share)
 }

@@ -1,30 +1,32 @@
 //! [`Engine`]: the entry point. Owns the CPU pool and the GPU device, routes
 //! each job, and reruns a failed GPU job on the CPU.
 
-mod array;
 mod builder;
 mod calibrate;
 mod costs;
 mod device;
 mod dispatch;
-mod expr;
+mod eval;
 mod model;
+mod ops;
 mod outcome;
-mod split;
 mod submit;
 
 pub use builder::{EngineBuilder, DEFAULT_GPU_TIMEOUT};
 pub use outcome::{Outcome, Output};
 
+pub(crate) use dispatch::Route;
+
+use crate::column::Column;
 use crate::cpu;
 use crate::dtype::Element;
 use crate::error::{Error, GpuError, Result};
+use crate::exec::{GpuExec, MapWork, ReduceWork, Task, Work};
 use crate::expr::program::Program;
-use crate::gpu::{Gpu, GpuInfo, GpuProfile, InjectedFault, Stopwatch};
-use crate::inputs::Column;
-use crate::job::{Job, Source};
+use crate::gpu::{DeviceArray, Gpu, GpuInfo, GpuProfile, InjectedFault, Transfers};
+use crate::job::Job;
 use crate::op::{Op, Reduce};
-use crate::schedule::{route, CostModel, Device, Location, Policy, Shape, SMALL_JOB};
+use crate::schedule::{route, CostModel, Device, Policy, ProgramShape, Shape, SMALL_JOB};
 use costs::Costs;
 use device::{GpuOptions, GpuSlot};
 use std::sync::Arc;
@@ -116,7 +118,7 @@ impl Engine {
     }
 
     /// The current GPU device, if one is open.
-    fn current_gpu(&self) -> Option<Arc<Gpu>> {
+    pub(crate) fn current_gpu(&self) -> Option<Arc<Gpu>> {
         self.core.gpu.current()
     }
 
@@ -147,9 +149,10 @@ impl Engine {
     /// ```
     pub fn reopen_gpu(&self) -> Result<()> {
         if self.core.policy == Policy::Cpu {
-            return Err(Error::NoGpu { detail: ": the policy is cpu".into() });
+            let reason = "the engine's policy is cpu; build one with the auto or gpu policy to use a GPU".into();
+            return Err(Error::NoGpu { reason });
         }
-        self.core.gpu.reopen().map_err(|why| Error::NoGpu { detail: format!(": {why}") })?;
+        self.core.gpu.reopen().map_err(|reason| Error::NoGpu { reason })?;
         self.core.costs.forget_gpu();
         Ok(())
     }
@@ -162,25 +165,14 @@ impl Engine {
     /// Runs `job` and reports where it ran.
     pub fn run<T: Element>(&self, job: &Job<'_, T>) -> Result<Outcome<Output<T>>> {
         let start = Instant::now();
-        let outcome = match (&job.source, job.reduce) {
-            (Source::Op { input, map: Some(op) }, None) => {
-                let mut out = vec![T::default(); input.len()];
-                self.execute_map(input, &mut out, *op)?.with(Output::Array(out))
+        let task = job.task()?;
+        let outcome = match job.reduction() {
+            None => {
+                let mut out = vec![T::default(); task.len];
+                self.execute_map(task, ProgramShape::of(task.program), &mut out)?.with(Output::Array(out))
             }
-            (Source::Op { input, map }, Some(reduce)) => {
-                let outcome = self.execute_reduce(input, *map, reduce)?;
-                let x = outcome.value;
-                outcome.with(Output::Scalar(x))
-            }
-            (Source::Op { map: None, .. }, None) => unreachable!("Job constructors always set a map or a reduction"),
-            (Source::Expr { inputs, expr, .. }, None) => {
-                let job = self.prepare::<T>(expr, inputs)?;
-                let mut out = vec![T::default(); job.len];
-                self.execute_expr_map(&job, &mut out)?.with(Output::Array(out))
-            }
-            (Source::Expr { inputs, expr, .. }, Some(reduce)) => {
-                let job = self.prepare::<T>(expr, inputs)?;
-                let outcome = self.execute_expr_reduce(&job, reduce)?;
+            Some(reduce) => {
+                let outcome = self.execute_reduce(task, ProgramShape::of(task.program), reduce)?;
                 let x = outcome.value;
                 outcome.with(Output::Scalar(x))
             }
@@ -199,12 +191,14 @@ impl Engine {
     /// allocation on the CPU path). Returns where it ran.
     #[inline]
     pub fn map_into<T: Element>(&self, input: &[T], out: &mut [T], op: Op) -> Result<Device> {
-        if self.small_on_cpu(input.len()) && input.len() == out.len() {
-            op.check(T::DTYPE)?;
+        op.check(T::DTYPE)?;
+        if self.small_on_cpu(input.len()) && input.len() == out.len() && cpu::has_loop(Some(op)) {
             cpu::map_into(input, out, op);
             return Ok(Device::Cpu);
         }
-        Ok(self.execute_map(input, out, op)?.device)
+        let op = ops::compiled(Some(op), T::DTYPE)?;
+        let columns = [Column::of(input)];
+        Ok(self.execute_map(Task::new(&op.program, &columns, input.len()), op.shape, out)?.device)
     }
 
     /// `input` reduced to one value in the canonical order.
@@ -221,19 +215,23 @@ impl Engine {
 
     #[inline]
     fn reduce_value<T: Element>(&self, input: &[T], map: Option<Op>, reduce: Reduce) -> Result<T> {
-        if self.small_on_cpu(input.len()) && (reduce.has_identity() || !input.is_empty()) {
-            if let Some(op) = map {
-                op.check(T::DTYPE)?;
-            }
+        if let Some(op) = map {
+            op.check(T::DTYPE)?;
+        }
+        let small = self.small_on_cpu(input.len()) && (reduce.has_identity() || !input.is_empty());
+        if small && cpu::has_loop(map) {
             return Ok(cpu::map_reduce(input, map, reduce));
         }
-        Ok(self.execute_reduce(input, map, reduce)?.value)
+        let op = ops::compiled(map, T::DTYPE)?;
+        let columns = [Column::of(input)];
+        Ok(self.execute_reduce(Task::new(&op.program, &columns, input.len()), op.shape, reduce)?.value)
     }
 
     /// True if a job of `len` elements runs serially on the calling thread
     /// without routing: what [`route`] decides for every small job outside
     /// the gpu policy, at the cost of one comparison, so that a 10-element
-    /// job costs about a plain loop.
+    /// job costs about a plain loop. The op entry points take it before
+    /// lowering their op, which would cost more than the job.
     #[inline]
     fn small_on_cpu(&self, len: usize) -> bool {
         len < SMALL_JOB && self.core.policy != Policy::Gpu
@@ -255,49 +253,52 @@ impl Engine {
     /// # Ok::<(), swath::Error>(())
     /// ```
     pub fn profile_gpu<T: Element>(&self, job: &Job<'_, T>) -> Result<(Output<T>, GpuProfile)> {
-        let gpu =
-            self.current_gpu().ok_or_else(|| Error::NoGpu { detail: format!(": {}", self.gpu_absent_reason()) })?;
-        let (program, columns, len) = match &job.source {
-            Source::Op { input, map } => {
-                if let Some(op) = map {
-                    op.check(T::DTYPE)?;
-                }
-                (Program::of_op(*map, T::DTYPE)?, vec![Column::of(input)], input.len())
-            }
-            Source::Expr { inputs, expr, .. } => {
-                let prepared = self.prepare::<T>(expr, inputs)?;
-                (prepared.program, inputs.columns.clone(), prepared.len)
-            }
-        };
+        let gpu = self.current_gpu().ok_or_else(|| Error::NoGpu { reason: self.gpu_absent_reason() })?;
+        let task = job.task()?;
         let decision = route(Policy::Gpu, Some(gpu.traits()), &self.shape(job), None);
         if decision.device != Device::Gpu {
             return Err(GpuError::Unsupported(decision.reason.to_string()).into());
         }
-        let mut watch = Stopwatch::on();
-        let value = match job.reduce {
+        let exec = GpuExec::profiling(&gpu);
+        let value = match job.reduction() {
             None => {
-                let mut out = vec![T::default(); len];
-                gpu.map(&program, &columns, &mut out, &mut watch)?;
+                let mut out = vec![T::default(); task.len];
+                MapWork { task, out: &mut out }.on_gpu(&exec)?;
                 Output::Array(out)
             }
-            Some(reduce) => {
-                if len == 0 && !reduce.has_identity() {
-                    return Err(Error::EmptyReduction { reduce });
-                }
-                Output::Scalar(gpu.map_reduce(&program, &columns, len, reduce, &mut watch)?)
+            Some(reduce) if task.len == 0 && !reduce.has_identity() => {
+                return Err(Error::EmptyReduction { reduce });
             }
+            Some(reduce) => Output::Scalar(ReduceWork::new(task, reduce).on_gpu(&exec)?),
         };
-        Ok((value, watch.profile().unwrap_or_default()))
+        Ok((value, exec.profile().unwrap_or_default()))
     }
 
     fn shape<T: Element>(&self, job: &Job<'_, T>) -> Shape {
-        let expr = match &job.source {
-            Source::Op { .. } => None,
-            Source::Expr { inputs, expr, .. } => {
-                Program::compile(expr, &inputs.types(), T::DTYPE).ok().map(|p| expr::routing_shape(&p))
-            }
-        };
-        Shape { dtype: T::DTYPE, len: job.len(), map: job.op(), reduce: job.reduce, expr, data: Location::Host }
+        let program = job.program().map_or_else(|_| Program::identity(T::DTYPE), Clone::clone);
+        Shape::of(&program, job.len(), job.reduction())
+    }
+
+    /// Host–device traffic of this engine's GPU so far (zeros without one).
+    pub fn transfers(&self) -> Transfers {
+        self.current_gpu().map(|gpu| gpu.transfers()).unwrap_or_default()
+    }
+
+    /// Reads a device array of this engine's GPU into `out`; a fault is
+    /// logged and returned, for the caller to recompute the values.
+    pub(crate) fn read_device<T: Element>(&self, array: &DeviceArray, out: &mut [T]) -> Result<(), GpuError> {
+        let gpu = self.current_gpu().ok_or_else(|| GpuError::DeviceLost("the engine has no GPU".into()))?;
+        gpu.read(array, bytemuck::cast_slice_mut(out)).map_err(crate::exec::note_fault)
+    }
+
+    /// True if `other` is a clone of this engine (shares its devices).
+    pub(crate) fn same_as(&self, other: &Engine) -> bool {
+        Arc::ptr_eq(&self.core, &other.core)
+    }
+
+    /// Predicted work now queued on each device.
+    pub(crate) fn load(&self) -> crate::schedule::Load {
+        self.core.costs.load()
     }
 
     /// GPU pipelines compiled so far (0 without a GPU), to test that
@@ -314,11 +315,9 @@ impl Engine {
         self.current_gpu().map(|gpu| gpu.inject(fault)).is_some()
     }
 
-    fn on_pool<R: Send>(&self, work: impl FnOnce() -> R + Send) -> R {
-        match &self.core.pool {
-            Some(pool) => pool.install(work),
-            None => work(),
-        }
+    /// Runs `work` on the engine's CPU pool.
+    pub(crate) fn on_pool<R: Send>(&self, work: impl FnOnce() -> R + Send) -> R {
+        self.cpu_exec().install(work)
     }
 }
 

@@ -44,7 +44,7 @@ impl Engine {
     /// The model to route by: measured now if the policy chooses by it and
     /// there is a choice (a GPU, and a job the model decides), else the
     /// one at hand, if any, for predictions only.
-    pub(super) fn routing_model(&self, gpu: Option<&Gpu>, model_decides: bool) -> Option<CostModel> {
+    pub(crate) fn routing_model(&self, gpu: Option<&Gpu>, model_decides: bool) -> Option<CostModel> {
         let chooses = matches!(self.core.policy, Policy::Auto | Policy::Both);
         if gpu.is_some() && chooses && model_decides {
             Some(self.cost_model())

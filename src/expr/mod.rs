@@ -19,7 +19,7 @@
 //!   other name: `x`, `rate_2`), and `i`, the element's index (`u32`).
 //! - Operators, loosest first: `||`; `&&`; `< <= > >= == !=`; `+ -`;
 //!   `* / %`; prefix `-` and `!`. Parentheses group.
-//! - Functions: `abs sq sqrt exp log sin cos tanh` of one argument,
+//! - Functions: `abs sq sqrt exp log sin cos tanh floor ceil round` of one argument,
 //!   `min max pow` of two, `clamp(x, lo, hi)`, `select(cond, then, else)`,
 //!   and the casts `f32(x) f64(x) i32(x) u32(x)`.
 //! - Limits, so that no text can overflow the stack: 200 levels of
@@ -34,7 +34,8 @@
 //! division and remainder.
 //!
 //! # Accuracy: what agrees between the CPU and the GPU
-//! - Bit for bit: `+ - * sq`, comparisons, `min max abs select`, `%` and
+//! - Bit for bit: `+ - * sq`, comparisons, `min max abs select`,
+//!   `floor ceil round` (ties to even), `%` and
 //!   `/` on integers, and casts between integer types and from integers
 //!   or `f64` to `f32`. Every rounded `f32` step passes through an
 //!   optimisation barrier in the kernel, so no GPU compiler may fuse
@@ -60,7 +61,6 @@
 //!   integers saturate on both paths, at the largest value of the integer
 //!   type that the float type holds (2147483520 for `i32(f32)`).
 
-pub(crate) mod eval;
 mod parse;
 mod print;
 pub(crate) mod program;

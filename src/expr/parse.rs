@@ -242,9 +242,16 @@ enum Function {
     Cast(DType),
 }
 
-/// Every function, for the message about an unknown one.
-const FUNCTIONS: &str = "abs, sq, sqrt, exp, log, sin, cos, tanh (one argument), min, max, pow (two), \
-                         clamp, select (three), and the casts f32, f64, i32, u32 (one)";
+/// Every function, for the message about an unknown one: read from the
+/// tree's own tables, so a new function is listed without touching this.
+fn functions() -> String {
+    let names = |names: Vec<&str>| names.join(", ");
+    let unary =
+        names(Unary::ALL.into_iter().filter(|f| f.name().starts_with(char::is_alphabetic)).map(Unary::name).collect());
+    let binary = names(Binary::ALL.into_iter().filter(|f| f.is_function()).map(Binary::name).collect());
+    let casts = names(DType::ALL.into_iter().map(DType::name).collect());
+    format!("{unary} (one argument), {binary} (two), clamp, select (three), and the casts {casts} (one)")
+}
 
 impl Function {
     /// The function called `name`, found through the tree's own names so
@@ -435,7 +442,7 @@ impl<'a> Parser<'a> {
         let called = self.peek()?.kind == Kind::LParen;
         let Some(function) = Function::from_name(name.text) else {
             if called {
-                let message = format!("unknown function `{}`; the functions are {FUNCTIONS}", name.text);
+                let message = format!("unknown function `{}`; the functions are {}", name.text, functions());
                 return Err(syntax(name.pos, message));
             }
             return Ok(Parsed::leaf(match name.text {

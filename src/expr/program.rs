@@ -3,7 +3,8 @@
 
 use super::tree::{Binary, Expr, Node, Unary};
 use crate::dtype::DType;
-use crate::error::{Error, Result};
+use crate::error::{ExprError, Result};
+use crate::op::Op;
 use std::sync::Arc;
 
 /// The type of a step's value: a number or a condition.
@@ -102,6 +103,16 @@ impl Scalar {
         }
     }
 
+    /// The value as an `f64`, which holds every value of every type exactly.
+    pub fn to_f64(self) -> f64 {
+        match self {
+            Scalar::F32(x) => x.into(),
+            Scalar::F64(x) => x,
+            Scalar::I32(x) => x.into(),
+            Scalar::U32(x) => x.into(),
+        }
+    }
+
     fn new(value: f64, dtype: DType) -> Scalar {
         match dtype {
             DType::F32 => Scalar::F32(value as f32),
@@ -130,14 +141,10 @@ impl Program {
         let root = builder.lower(expr, Some(output))?;
         match builder.steps[root].ty {
             Ty::Num(dtype) if dtype == output => {}
-            Ty::Num(dtype) => {
-                return Err(Error::Expr(format!(
-                    "`{expr}` gives {dtype} but the output is {output}; convert it with {output}(...)"
-                )))
+            Ty::Num(found) => {
+                return Err(ExprError::OutputType { expr: expr.to_string(), found, expected: output }.into())
             }
-            Ty::Bool => {
-                return Err(Error::Expr(format!("`{expr}` is a condition, not a number; write select({expr}, 1, 0)")))
-            }
+            Ty::Bool => return Err(ExprError::ConditionResult { expr: expr.to_string() }.into()),
         }
         let inputs = builder.slot_types();
         let structure = Structure { steps: builder.steps, inputs, consts: builder.const_types };
@@ -156,6 +163,34 @@ impl Program {
     /// The identity over one input of `dtype` (the input's first column).
     pub fn identity(dtype: DType) -> Program {
         Program { structure: Arc::new(Structure::identity(dtype)), consts: vec![], columns: vec![0] }
+    }
+
+    /// The op this program applies to its one input (`Some(None)` for the
+    /// identity), if it is exactly the lowering of an [`Op`] over an input
+    /// of the output's type: the form [`Op::to_expr`] gives, whether the
+    /// job was built from the op or from the same expression.
+    pub fn as_op(&self) -> Option<Option<Op>> {
+        let structure = &*self.structure;
+        if structure.inputs != [structure.output()] {
+            return None;
+        }
+        let scalar = |k: usize| self.consts[k].to_f64();
+        // The longest op (clamp) has five steps; copied out, they match as a slice.
+        let mut steps = [Step::Index; 5];
+        let n = structure.steps.len();
+        if n > steps.len() {
+            return None;
+        }
+        structure.steps.iter().zip(&mut steps).for_each(|(instr, step)| *step = instr.step);
+        match steps[..n] {
+            [Step::Input(0)] => Some(None),
+            [Step::Input(0), Step::Unary(op, 0)] => Op::of_unary(op).map(Some),
+            [Step::Input(0), Step::Const(0), Step::Binary(op, 0, 1)] => Op::of_binary(op, scalar(0)).map(Some),
+            [Step::Input(0), Step::Const(0), Step::Binary(Binary::Max, 0, 1), Step::Const(1), Step::Binary(Binary::Min, 2, 3)] => {
+                Some(Some(Op::Clamp { lo: scalar(0), hi: scalar(1) }))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -180,9 +215,8 @@ impl Builder<'_> {
 
     fn column(&self, name: &str) -> Result<usize> {
         self.inputs.iter().position(|(n, _)| *n == name).ok_or_else(|| {
-            let known: Vec<&str> = self.inputs.iter().map(|(n, _)| *n).collect();
-            let known = if known.is_empty() { "there are none".to_string() } else { known.join(", ") };
-            Error::Expr(format!("unknown input `{name}`; the inputs are: {known}"))
+            let known = self.inputs.iter().map(|(n, _)| n.to_string()).collect();
+            ExprError::UnknownInput { name: name.to_string(), known }.into()
         })
     }
 
@@ -204,11 +238,9 @@ impl Builder<'_> {
     /// The type the operands of `a op b` share, `hint` if neither has one.
     fn common(&self, whole: &Expr, a: &Expr, b: &Expr, hint: Option<DType>) -> Result<Ty> {
         match (self.natural(a)?, self.natural(b)?) {
-            (Some(s), Some(t)) if s != t => Err(Error::Expr(format!(
-                "the operands of `{whole}` differ in type ({} and {}); convert one, e.g. f32(...)",
-                name(s),
-                name(t)
-            ))),
+            (Some(s), Some(t)) if s != t => {
+                Err(ExprError::TypeMismatch { expr: whole.to_string(), left: name(s), right: name(t) }.into())
+            }
             (Some(t), _) | (None, Some(t)) => Ok(t),
             (None, None) => Ok(Ty::Num(hint.unwrap_or(DType::F32))),
         }
@@ -249,7 +281,7 @@ impl Builder<'_> {
 
     fn literal(&mut self, value: f64, dtype: DType) -> Result<usize> {
         if !dtype.holds_exactly(value) {
-            return Err(Error::Expr(format!("the number {value} is used as {dtype}, which cannot hold it")));
+            return Err(ExprError::LiteralRange { value, dtype }.into());
         }
         self.consts.push(Scalar::new(value, dtype));
         self.const_types.push(dtype);
@@ -264,7 +296,7 @@ impl Builder<'_> {
         let index = self.lower(a, hint)?;
         let dtype = self.numeric(e, index)?;
         if op.is_float_only() && !dtype.is_float() {
-            return Err(Error::Expr(format!("{} is defined for floats only, not {dtype}: `{e}`", op.name())));
+            return Err(ExprError::FloatOnly { function: op.name(), dtype, expr: e.to_string() }.into());
         }
         Ok(self.push(Step::Unary(op, index), Ty::Num(dtype)))
     }
@@ -280,7 +312,7 @@ impl Builder<'_> {
         let (a, b) = (self.lower(a, number(ty))?, self.lower(b, number(ty))?);
         let dtype = self.numeric(e, a)?;
         if op == Binary::Pow && !dtype.is_float() {
-            return Err(Error::Expr(format!("pow is defined for floats only, not {dtype}: `{e}`")));
+            return Err(ExprError::FloatOnly { function: "pow", dtype, expr: e.to_string() }.into());
         }
         let ty = if op.is_comparison() { Ty::Bool } else { Ty::Num(dtype) };
         Ok(self.push(Step::Binary(op, a, b), ty))
@@ -291,9 +323,7 @@ impl Builder<'_> {
         let index = self.lower(e, None)?;
         match self.steps[index].ty {
             Ty::Bool => Ok(index),
-            Ty::Num(dtype) => {
-                Err(Error::Expr(format!("`{e}` is a {dtype}, not a condition; compare it, e.g. {e} > 0")))
-            }
+            Ty::Num(dtype) => Err(ExprError::NotACondition { expr: e.to_string(), dtype }.into()),
         }
     }
 
@@ -301,9 +331,7 @@ impl Builder<'_> {
     fn numeric(&self, whole: &Expr, index: usize) -> Result<DType> {
         match self.steps[index].ty {
             Ty::Num(dtype) => Ok(dtype),
-            Ty::Bool => {
-                Err(Error::Expr(format!("`{whole}` does arithmetic on a condition; use select(cond, 1, 0) or a cast")))
-            }
+            Ty::Bool => Err(ExprError::ArithmeticOnCondition { expr: whole.to_string() }.into()),
         }
     }
 }
@@ -319,5 +347,32 @@ fn name(ty: Ty) -> &'static str {
     match ty {
         Ty::Num(dtype) => dtype.name(),
         Ty::Bool => "condition",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_op_is_recognised_in_its_own_program() {
+        for dtype in DType::ALL {
+            assert_eq!(Program::of_op(None, dtype).unwrap().as_op(), Some(None), "identity on {dtype}");
+            for op in Op::ALL.into_iter().filter(|op| op.check(dtype).is_ok()) {
+                let program = Program::of_op(Some(op), dtype).unwrap();
+                assert_eq!(program.as_op(), Some(Some(op)), "{op} on {dtype}");
+            }
+        }
+    }
+
+    #[test]
+    fn programs_that_are_no_single_op_are_not_recognised() {
+        let f32_inputs = [("x", DType::F32), ("y", DType::F32)];
+        for text in ["x * x", "x + y", "2 + x", "sq(x) + 1", "-sq(x)", "max(min(x, 1), 0)", "select(x > 0, x, 0)"] {
+            let program = Program::compile(&text.parse().unwrap(), &f32_inputs, DType::F32).unwrap();
+            assert_eq!(program.as_op(), None, "{text}");
+        }
+        let cast = Program::compile(&"f32(x)".parse().unwrap(), &[("x", DType::I32)], DType::F32).unwrap();
+        assert_eq!(cast.as_op(), None, "a cast reads another type than it gives");
     }
 }

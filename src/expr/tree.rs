@@ -66,6 +66,12 @@ pub enum Unary {
     Cos,
     /// `tanh(x)` (floats only).
     Tanh,
+    /// `floor(x)`, the largest integer not above `x` (floats only).
+    Floor,
+    /// `ceil(x)`, the smallest integer not below `x` (floats only).
+    Ceil,
+    /// `round(x)`, the nearest integer, ties to even (floats only).
+    Round,
 }
 
 /// Functions and operators of two operands.
@@ -108,7 +114,7 @@ pub enum Binary {
 
 impl Unary {
     /// Every unary function or operator.
-    pub const ALL: [Unary; 10] = [
+    pub const ALL: [Unary; 13] = [
         Unary::Neg,
         Unary::Not,
         Unary::Abs,
@@ -119,6 +125,9 @@ impl Unary {
         Unary::Sin,
         Unary::Cos,
         Unary::Tanh,
+        Unary::Floor,
+        Unary::Ceil,
+        Unary::Round,
     ];
 
     /// The name in text: the function name, or the operator symbol.
@@ -134,16 +143,53 @@ impl Unary {
             Unary::Sin => "sin",
             Unary::Cos => "cos",
             Unary::Tanh => "tanh",
+            Unary::Floor => "floor",
+            Unary::Ceil => "ceil",
+            Unary::Round => "round",
         }
     }
 
     /// True for functions defined on floats only.
     pub fn is_float_only(self) -> bool {
-        matches!(self, Unary::Sqrt | Unary::Exp | Unary::Log | Unary::Sin | Unary::Cos | Unary::Tanh)
+        self.is_transcendental() || matches!(self, Unary::Sqrt | Unary::Floor | Unary::Ceil | Unary::Round)
+    }
+
+    /// True for `exp log sin cos tanh`: computed within a bound, not
+    /// exactly, and with no GPU code for `f64` (Vulkan's GLSL.std.450
+    /// defines them for 16- and 32-bit floats only).
+    pub fn is_transcendental(self) -> bool {
+        matches!(self, Unary::Exp | Unary::Log | Unary::Sin | Unary::Cos | Unary::Tanh)
+    }
+
+    /// True if the result is correctly rounded on every path, so the CPU
+    /// and the GPU agree bit for bit (see the contract in [`crate::expr`]).
+    pub fn is_exact(self) -> bool {
+        !(self.is_transcendental() || self == Unary::Sqrt)
+    }
+
+    /// What one call costs in units of one `exp`, for the scheduler:
+    /// arithmetic is free next to memory traffic, a square root is a
+    /// fraction of a call.
+    pub(crate) fn calls(self) -> f64 {
+        match self {
+            Unary::Sqrt => 0.1,
+            Unary::Exp | Unary::Log | Unary::Tanh => 1.0,
+            Unary::Sin | Unary::Cos => 1.5,
+            _ => 0.0,
+        }
     }
 }
 
 impl Binary {
+    /// What one call costs in units of one `exp` (see [`Unary::calls`]):
+    /// `pow` is an `exp` and a `log`.
+    pub(crate) fn calls(self) -> f64 {
+        match self {
+            Binary::Pow => 2.0,
+            _ => 0.0,
+        }
+    }
+
     /// Every binary function or operator.
     pub const ALL: [Binary; 16] = [
         Binary::Add,
@@ -309,6 +355,21 @@ impl Expr {
     /// `cos(x)`.
     pub fn cos(&self) -> Expr {
         self.unary(Unary::Cos)
+    }
+
+    /// `floor(x)`.
+    pub fn floor(&self) -> Expr {
+        self.unary(Unary::Floor)
+    }
+
+    /// `ceil(x)`.
+    pub fn ceil(&self) -> Expr {
+        self.unary(Unary::Ceil)
+    }
+
+    /// `round(x)`, ties to even.
+    pub fn round(&self) -> Expr {
+        self.unary(Unary::Round)
     }
 
     /// `tanh(x)`.

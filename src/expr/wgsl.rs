@@ -68,9 +68,10 @@ fn unary(op: Unary, a: usize, dtype: Option<DType>) -> String {
         (Unary::Not, _) => format!("!v{a}"),
         (Unary::Abs, Some(DType::U32)) => format!("v{a}"),
         (Unary::Square, _) => format!("v{a} * v{a}"),
-        (Unary::Abs | Unary::Sqrt | Unary::Exp | Unary::Log | Unary::Sin | Unary::Cos | Unary::Tanh, _) => {
-            format!("{}(v{a})", op.name())
-        }
+        // WGSL's `round` rounds ties to even, as the CPU does.
+        (Unary::Abs | Unary::Sqrt | Unary::Floor | Unary::Ceil | Unary::Round, _) => format!("{}(v{a})", op.name()),
+        (op, _) if op.is_transcendental() => format!("{}(v{a})", op.name()),
+        (op, _) => unreachable!("no WGSL for {op:?}"),
     }
 }
 
@@ -100,9 +101,7 @@ pub(crate) fn uses_f64(structure: &Structure) -> bool {
 /// floats only, so their `f64` forms run on the CPU.
 pub(crate) fn unsupported(structure: &Structure) -> Option<(&'static str, DType)> {
     structure.steps.iter().find_map(|instr| match (instr.step, instr.ty) {
-        (Step::Unary(op, _), Ty::Num(DType::F64)) if op.is_float_only() && op != Unary::Sqrt => {
-            Some((op.name(), DType::F64))
-        }
+        (Step::Unary(op, _), Ty::Num(DType::F64)) if op.is_transcendental() => Some((op.name(), DType::F64)),
         (Step::Binary(Binary::Pow, _, _), Ty::Num(DType::F64)) => Some(("pow", DType::F64)),
         _ => None,
     })

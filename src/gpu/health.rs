@@ -29,8 +29,9 @@ impl Health {
                 self.faults_in_a_row.store(0, Ordering::Relaxed);
                 return;
             }
-            // Not the device's fault: the job asked for something it lacks.
-            Err(GpuError::Unsupported(_)) => return,
+            // Not the device's fault: the job asked for something it
+            // lacks, or swath asked for something inconsistent.
+            Err(GpuError::Unsupported(_) | GpuError::Internal(_)) => return,
             Err(fault) => fault,
         };
         let in_a_row = self.faults_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;

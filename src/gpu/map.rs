@@ -6,12 +6,12 @@ use super::kernel::Kernel;
 use super::profile::Stopwatch;
 use super::scratch::{param_slot_bytes, Role, Scratch};
 use super::stream::{Reader, Uploads};
-use super::{binding, chunk_elements, widest, Context, Dispatch, Pipelines};
+use super::{binding, chunk_elements, widest, Context, KernelCache, Launch};
 use crate::canonical::LANES;
+use crate::column::Column;
 use crate::dtype::Element;
 use crate::error::GpuError;
 use crate::expr::program::Program;
-use crate::inputs::Column;
 
 /// Parameter slots the chunks of one map cycle through. Queue order makes
 /// one slot enough; two keep a write away from the dispatch just submitted.
@@ -19,7 +19,7 @@ const SLOTS: u64 = 2;
 
 pub(super) fn run<U: Element>(
     ctx: &Context,
-    pipelines: &Pipelines,
+    pipelines: &KernelCache,
     scratch: &mut Scratch,
     program: &Program,
     columns: &[Column<'_>],
@@ -43,7 +43,7 @@ pub(super) fn run<U: Element>(
         let mut encoder = ctx.device.create_command_encoder(&Default::default());
         uploads.write(ctx, &mut encoder, start..start + n)?;
         let mut encoder = watch.uploaded(ctx, encoder)?;
-        let dispatch = Dispatch {
+        let dispatch = Launch {
             pipeline: &pipeline,
             params: binding(&params, slot, layout.size as u64),
             dst: binding(&result, 0, dst.len() as u64),

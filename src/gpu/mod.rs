@@ -6,9 +6,9 @@
 mod context;
 mod health;
 mod kernel;
+mod kernel_cache;
 mod map;
 mod partials;
-mod pipelines;
 mod pool;
 mod profile;
 mod reduce;
@@ -19,17 +19,17 @@ mod transfers;
 
 pub use context::{adapters, preferred_adapter, GpuInfo};
 pub use profile::GpuProfile;
-pub(crate) use resident::{DeviceArray, Source, Stage};
+pub(crate) use resident::{DeviceArray, Stage, StageInput};
 pub use transfers::Transfers;
 
+use crate::column::Column;
 use crate::dtype::Element;
 use crate::error::GpuError;
 use crate::expr::program::Program;
-use crate::inputs::Column;
 use crate::op::Reduce;
 use crate::schedule::GpuTraits;
 use context::Context;
-use pipelines::Pipelines;
+use kernel_cache::KernelCache;
 pub(crate) use profile::Stopwatch;
 use scratch::Scratch;
 use std::sync::{Mutex, MutexGuard};
@@ -52,7 +52,7 @@ pub enum InjectedFault {
 /// An opened GPU, ready to run jobs.
 pub(crate) struct Gpu {
     ctx: Context,
-    pipelines: Pipelines,
+    kernels: KernelCache,
     pool: std::sync::Arc<pool::Pool>,
     /// Held for the whole of a job: GPU jobs run one at a time.
     scratch: Mutex<Scratch>,
@@ -69,7 +69,7 @@ impl Gpu {
         ctx.chunk_bytes = chunk_bytes.unwrap_or(MAX_CHUNK_BYTES).min(MAX_CHUNK_BYTES);
         Ok(Gpu {
             ctx,
-            pipelines: Pipelines::default(),
+            kernels: KernelCache::default(),
             pool: Default::default(),
             scratch: Mutex::default(),
             injected: Mutex::default(),
@@ -99,7 +99,7 @@ impl Gpu {
         out: &mut [U],
         watch: &mut Stopwatch,
     ) -> Result<(), GpuError> {
-        self.job(|ctx, scratch| map::run(ctx, &self.pipelines, scratch, program, columns, out, watch))
+        self.job(|ctx, scratch| map::run(ctx, &self.kernels, scratch, program, columns, out, watch))
     }
 
     /// Reduces `program(columns)`, `len` elements, in the canonical order.
@@ -112,8 +112,8 @@ impl Gpu {
         watch: &mut Stopwatch,
     ) -> Result<U, GpuError> {
         self.job(|ctx, scratch| {
-            let job = reduce::Job { program, columns, len, reduce };
-            reduce::run(ctx, &self.pipelines, scratch, &job, watch)
+            let job = reduce::ReduceTask { program, columns, len, reduce };
+            reduce::run(ctx, &self.kernels, scratch, &job, watch)
         })
     }
 
@@ -143,7 +143,7 @@ impl Gpu {
         if result.is_err() {
             // Buffers or pipelines may be invalid now; rebuild them next time.
             scratch.clear();
-            self.pipelines.clear();
+            self.kernels.clear();
             self.pool.clear();
         }
         self.health.record(&result);
@@ -155,9 +155,9 @@ impl Gpu {
         self.ctx.counters.snapshot()
     }
 
-    /// Pipelines compiled so far.
+    /// KernelCache compiled so far.
     pub fn compiled_kernels(&self) -> usize {
-        self.pipelines.len()
+        self.kernels.len()
     }
 
     /// Makes the next job fail with `fault`.
@@ -222,7 +222,7 @@ fn grid(ctx: &Context, groups: usize) -> (u32, u32) {
 
 /// One kernel launch: which pipeline, on which buffers, over how many
 /// workgroups.
-struct Dispatch<'a> {
+struct Launch<'a> {
     pipeline: &'a wgpu::ComputePipeline,
     params: wgpu::BufferBinding<'a>,
     dst: wgpu::BufferBinding<'a>,
@@ -231,7 +231,7 @@ struct Dispatch<'a> {
     groups: usize,
 }
 
-impl Dispatch<'_> {
+impl Launch<'_> {
     /// Encodes the launch as one compute pass, writing the pass's
     /// timestamps where profiling asks for them.
     fn encode(

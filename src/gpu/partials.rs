@@ -4,10 +4,10 @@
 //! order of [`crate::canonical`].
 
 use super::{reduce, Gpu, Stopwatch};
+use crate::column::Column;
 use crate::dtype::Element;
 use crate::error::GpuError;
 use crate::expr::program::Program;
-use crate::inputs::Column;
 use crate::op::Reduce;
 
 impl Gpu {
@@ -23,8 +23,8 @@ impl Gpu {
         reduce: Reduce,
     ) -> Result<Vec<U>, GpuError> {
         self.job(|ctx, scratch| {
-            let job = reduce::Job { program, columns, len, reduce };
-            reduce::first_level(ctx, &self.pipelines, scratch, &job, &mut Stopwatch::off())
+            let job = reduce::ReduceTask { program, columns, len, reduce };
+            reduce::first_level(ctx, &self.kernels, scratch, &job, &mut Stopwatch::off())
         })
     }
 }

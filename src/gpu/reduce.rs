@@ -13,12 +13,12 @@ use super::profile::Stopwatch;
 use super::resident::DeviceArray;
 use super::scratch::{param_slot_bytes, read_back, Role, Scratch, PARAM_SLOTS};
 use super::stream::Uploads;
-use super::{binding, chunk_elements, widest, Context, Dispatch, Pipelines};
+use super::{binding, chunk_elements, widest, Context, KernelCache, Launch};
 use crate::canonical::{tiles, TILE};
+use crate::column::Column;
 use crate::dtype::{DType, Element};
 use crate::error::GpuError;
 use crate::expr::program::{Program, Scalar, Structure};
-use crate::inputs::Column;
 use crate::op::Reduce;
 use std::sync::Arc;
 
@@ -27,7 +27,7 @@ use std::sync::Arc;
 pub(super) const TILE_ALIGN: usize = 64;
 
 /// What to reduce: `len` elements of `program(columns)`.
-pub(super) struct Job<'a> {
+pub(super) struct ReduceTask<'a> {
     pub program: &'a Program,
     pub columns: &'a [Column<'a>],
     pub len: usize,
@@ -37,9 +37,9 @@ pub(super) struct Job<'a> {
 /// Reduces host data, uploading it a chunk at a time.
 pub(super) fn run<U: Element>(
     ctx: &Context,
-    pipelines: &Pipelines,
+    pipelines: &KernelCache,
     scratch: &mut Scratch,
-    job: &Job<'_>,
+    job: &ReduceTask<'_>,
     watch: &mut Stopwatch,
 ) -> Result<U, GpuError> {
     let identity = job.reduce.identity::<U>();
@@ -57,9 +57,9 @@ pub(super) fn run<U: Element>(
 /// folded elsewhere and whose later levels run on the host.
 pub(super) fn first_level<U: Element>(
     ctx: &Context,
-    pipelines: &Pipelines,
+    pipelines: &KernelCache,
     scratch: &mut Scratch,
-    job: &Job<'_>,
+    job: &ReduceTask<'_>,
     watch: &mut Stopwatch,
 ) -> Result<Vec<U>, GpuError> {
     if job.len == 0 {
@@ -73,9 +73,9 @@ pub(super) fn first_level<U: Element>(
 /// (in `src`), and the encoder holding the last chunk, not yet submitted.
 fn fold_host<'a>(
     ctx: &'a Context,
-    pipelines: &Pipelines,
+    pipelines: &KernelCache,
     scratch: &mut Scratch,
-    job: &Job<'_>,
+    job: &ReduceTask<'_>,
     watch: &mut Stopwatch,
 ) -> Result<(Kernels, Levels<'a>, wgpu::CommandEncoder), GpuError> {
     let kernels = Kernels::new(ctx, pipelines, job.program, job.reduce)?;
@@ -86,7 +86,7 @@ fn fold_host<'a>(
 }
 
 /// What to reduce on the device: `program(inputs)`.
-pub(super) struct ResidentJob<'a> {
+pub(super) struct ResidentReduce<'a> {
     pub program: &'a Program,
     pub inputs: &'a [&'a DeviceArray],
     pub reduce: Reduce,
@@ -96,13 +96,13 @@ pub(super) struct ResidentJob<'a> {
 /// value in `out` (one element). Nothing is submitted.
 pub(super) fn encode_resident(
     ctx: &Context,
-    pipelines: &Pipelines,
+    pipelines: &KernelCache,
     scratch: &mut Scratch,
     encoder: &mut wgpu::CommandEncoder,
-    job: &ResidentJob<'_>,
+    job: &ResidentReduce<'_>,
     out: &DeviceArray,
 ) -> Result<(), GpuError> {
-    let ResidentJob { program, inputs, reduce } = *job;
+    let ResidentReduce { program, inputs, reduce } = *job;
     let size = program.structure.output().size() as u64;
     let len = inputs.first().map_or(0, |a| a.len);
     if len == 0 {
@@ -123,7 +123,7 @@ pub(super) fn encode_resident(
     let segment = DeviceArray::segment_len(ctx);
     for (index, start) in (0..len).step_by(segment).enumerate() {
         let n = segment.min(len - start);
-        let dispatch = Dispatch {
+        let dispatch = Launch {
             pipeline: &kernels.first,
             params: levels.params(index, &kernels.first_layout, n, start, &program.consts),
             dst: binding(&levels.src, (start / TILE) as u64 * levels.size, tiles(n) as u64 * levels.size),
@@ -160,7 +160,7 @@ struct Kernels {
 }
 
 impl Kernels {
-    fn new(ctx: &Context, pipelines: &Pipelines, program: &Program, reduce: Reduce) -> Result<Kernels, GpuError> {
+    fn new(ctx: &Context, pipelines: &KernelCache, program: &Program, reduce: Reduce) -> Result<Kernels, GpuError> {
         let output = program.structure.output();
         let first = Kernel { structure: program.structure.clone(), reduce: Some(reduce) };
         let rest = Kernel { structure: Arc::new(Structure::identity(output)), reduce: Some(reduce) };
@@ -253,7 +253,7 @@ impl<'a> Levels<'a> {
         &mut self,
         kernels: &Kernels,
         scratch: &mut Scratch,
-        job: &Job<'_>,
+        job: &ReduceTask<'_>,
         watch: &mut Stopwatch,
     ) -> Result<wgpu::CommandEncoder, GpuError> {
         let ctx = self.ctx;
@@ -269,7 +269,7 @@ impl<'a> Levels<'a> {
             let mut encoder = ctx.device.create_command_encoder(&Default::default());
             uploads.write(ctx, &mut encoder, start..start + n)?;
             let mut encoder = watch.uploaded(ctx, encoder)?;
-            let dispatch = Dispatch {
+            let dispatch = Launch {
                 pipeline: &kernels.first,
                 params: self.params(0, &kernels.first_layout, n, start, &job.program.consts),
                 dst: binding(&self.src, (start / TILE) as u64 * self.size, tiles(n) as u64 * self.size),
@@ -294,9 +294,9 @@ impl<'a> Levels<'a> {
         let mut len = self.partials;
         while len > 1 {
             if slot >= self.slots {
-                return Err(GpuError::Unsupported("too many reduction levels for one submission".into()));
+                return Err(GpuError::Internal("too many reduction levels for one submission".into()));
             }
-            let dispatch = Dispatch {
+            let dispatch = Launch {
                 pipeline: &kernels.rest,
                 params: self.params(slot, &kernels.rest_layout, len, 0, &[]),
                 dst: binding(&self.dst, 0, tiles(len) as u64 * self.size),

@@ -9,15 +9,15 @@
 
 use super::kernel::Kernel;
 use super::pool::{Pool, Pooled};
-use super::reduce::{encode_resident, ResidentJob, TILE_ALIGN};
+use super::reduce::{encode_resident, ResidentReduce, TILE_ALIGN};
 use super::scratch::{param_slot_bytes, Scratch};
 use super::stream::Reader;
-use super::{binding, chunk_elements, Context, Dispatch, Gpu, Pipelines};
+use super::{binding, chunk_elements, Context, Gpu, KernelCache, Launch};
 use crate::canonical::{LANES, TILE};
+use crate::column::Column;
 use crate::dtype::DType;
 use crate::error::GpuError;
 use crate::expr::program::Program;
-use crate::inputs::Column;
 use crate::op::Reduce;
 use std::ops::Range;
 use std::sync::Arc;
@@ -102,7 +102,7 @@ fn foreign() -> GpuError {
 pub(crate) struct Stage<'a> {
     pub program: &'a Program,
     /// One source per column the program was compiled against.
-    pub sources: Vec<Source<'a>>,
+    pub inputs: Vec<StageInput<'a>>,
     pub reduce: Option<Reduce>,
     /// False if the caller needs the output only as later stages' input:
     /// its buffers are then recycled within the pipeline after last use.
@@ -111,7 +111,7 @@ pub(crate) struct Stage<'a> {
 
 /// Where a stage's column comes from.
 #[derive(Clone, Copy)]
-pub(crate) enum Source<'a> {
+pub(crate) enum StageInput<'a> {
     /// An array that already exists.
     Array(&'a DeviceArray),
     /// The output of an earlier stage of the same pipeline.
@@ -132,7 +132,7 @@ impl Gpu {
     /// through alternating readback buffers.
     pub fn read(&self, array: &DeviceArray, out: &mut [u8]) -> Result<(), GpuError> {
         if out.len() as u64 != array.bytes() {
-            return Err(GpuError::Unsupported(format!("reading {} bytes into {}", array.bytes(), out.len())));
+            return Err(GpuError::Internal(format!("reading {} bytes into {}", array.bytes(), out.len())));
         }
         if !self.owns(array) {
             return Err(foreign());
@@ -157,9 +157,9 @@ impl Gpu {
     /// meanwhile).
     pub fn run_stages(&self, stages: &[Stage<'_>]) -> Result<Vec<Option<DeviceArray>>, GpuError> {
         let last_use = last_uses(stages);
-        let arrays = stages.iter().flat_map(|stage| &stage.sources).filter_map(|source| match source {
-            Source::Array(array) => Some(array),
-            Source::Stage(_) => None,
+        let arrays = stages.iter().flat_map(|stage| &stage.inputs).filter_map(|source| match source {
+            StageInput::Array(array) => Some(array),
+            StageInput::Stage(_) => None,
         });
         if !arrays.into_iter().all(|array| self.owns(array)) {
             return Err(foreign());
@@ -172,14 +172,14 @@ impl Gpu {
                     .program
                     .columns
                     .iter()
-                    .map(|&c| match stage.sources[c] {
-                        Source::Array(array) => Some(array.clone()),
-                        Source::Stage(k) => outputs[k].clone(),
+                    .map(|&c| match stage.inputs[c] {
+                        StageInput::Array(array) => Some(array.clone()),
+                        StageInput::Stage(k) => outputs[k].clone(),
                     })
                     .collect::<Option<_>>()
-                    .ok_or_else(|| GpuError::Unsupported("a stage reads an array freed before".into()))?;
+                    .ok_or_else(|| GpuError::Internal("a stage reads an array freed before".into()))?;
                 let inputs: Vec<&DeviceArray> = arrays.iter().collect();
-                let output = encode_stage(ctx, &self.pool, &self.pipelines, scratch, &mut encoder, stage, &inputs)?;
+                let output = encode_stage(ctx, &self.pool, &self.kernels, scratch, &mut encoder, stage, &inputs)?;
                 outputs.push(Some(output));
                 // Arrays no later stage reads go back to the pool now, so
                 // the next stages write into them instead of new buffers.
@@ -199,8 +199,8 @@ impl Gpu {
 fn last_uses(stages: &[Stage<'_>]) -> Vec<usize> {
     let mut last: Vec<usize> = (0..stages.len()).collect();
     for (j, stage) in stages.iter().enumerate() {
-        for source in &stage.sources {
-            if let Source::Stage(k) = *source {
+        for source in &stage.inputs {
+            if let StageInput::Stage(k) = *source {
                 last[k] = last[k].max(j);
             }
         }
@@ -212,21 +212,21 @@ fn last_uses(stages: &[Stage<'_>]) -> Vec<usize> {
 fn encode_stage(
     ctx: &Context,
     pool: &Arc<Pool>,
-    pipelines: &Pipelines,
+    pipelines: &KernelCache,
     scratch: &mut Scratch,
     encoder: &mut wgpu::CommandEncoder,
     stage: &Stage<'_>,
     inputs: &[&DeviceArray],
 ) -> Result<DeviceArray, GpuError> {
-    let len = inputs.first().map(|a| a.len).ok_or_else(|| GpuError::Unsupported("a stage reads no array".into()))?;
+    let len = inputs.first().map(|a| a.len).ok_or_else(|| GpuError::Internal("a stage reads no array".into()))?;
     if inputs.iter().any(|a| a.len != len) {
-        return Err(GpuError::Unsupported("a stage's arrays differ in length".into()));
+        return Err(GpuError::Internal("a stage's arrays differ in length".into()));
     }
     let dtype = stage.program.structure.output();
     match stage.reduce {
         Some(reduce) => {
             let out = DeviceArray::new(ctx, pool, dtype, 1);
-            let job = ResidentJob { program: stage.program, inputs, reduce };
+            let job = ResidentReduce { program: stage.program, inputs, reduce };
             encode_resident(ctx, pipelines, scratch, encoder, &job, &out)?;
             Ok(out)
         }
@@ -241,7 +241,7 @@ fn encode_stage(
 /// Encodes `out = program(inputs)`, one dispatch per segment.
 fn encode_map(
     ctx: &Context,
-    pipelines: &Pipelines,
+    pipelines: &KernelCache,
     encoder: &mut wgpu::CommandEncoder,
     program: &Program,
     inputs: &[&DeviceArray],
@@ -263,7 +263,7 @@ fn encode_map(
         let n = segment.min(out.len - start);
         let slot = k as u64 * slot_bytes;
         ctx.queue.write_buffer(&params, slot, &layout.bytes(n as u32, start as u32, None, &program.consts));
-        let dispatch = Dispatch {
+        let dispatch = Launch {
             pipeline: &pipeline,
             params: binding(&params, slot, layout.size as u64),
             dst: out.binding(k, n),

@@ -8,9 +8,9 @@
 
 use super::context::Context;
 use super::scratch::{Role, Scratch};
+use crate::column::Column;
 use crate::error::GpuError;
 use crate::expr::program::Program;
-use crate::inputs::Column;
 use std::ops::Range;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};

@@ -8,7 +8,6 @@
 
 use super::{Location, Shape};
 use crate::cpu::SERIAL_BELOW;
-use crate::op::Op;
 use serde::{Deserialize, Serialize};
 
 /// What the CPU pool costs.
@@ -213,25 +212,8 @@ struct Work {
 impl Work {
     fn of(shape: &Shape) -> Work {
         let n = shape.len as f64;
-        let size = shape.dtype.size() as f64;
-        let read = n * shape.expr.map_or(size, |e| e.bytes_per_element as f64);
-        let written = if shape.reduce.is_some() { 0.0 } else { n * size };
-        let per_element = match (shape.map, shape.expr) {
-            (Some(op), _) => transcendentals(op),
-            (None, Some(expr)) => expr.transcendentals as f64,
-            (None, None) => 0.0,
-        };
-        Work { elements: n, read, written, transcendentals: n * per_element }
-    }
-}
-
-/// Transcendental calls an op costs, in units of one `exp`: arithmetic
-/// is free next to memory traffic, a square root is a fraction of a call.
-fn transcendentals(op: Op) -> f64 {
-    match op {
-        Op::Sqrt => 0.1,
-        Op::Exp | Op::Log => 1.0,
-        Op::Sin | Op::Cos => 1.5,
-        _ => 0.0,
+        let read = n * shape.program.bytes_per_element as f64;
+        let written = if shape.reduce.is_some() { 0.0 } else { n * shape.dtype.size() as f64 };
+        Work { elements: n, read, written, transcendentals: n * shape.program.calls }
     }
 }

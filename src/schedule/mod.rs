@@ -18,6 +18,8 @@ pub use predict::{Load, Prediction, Split};
 pub use policy::Policy;
 
 use crate::dtype::DType;
+use crate::expr::program::{Program, Step};
+use crate::expr::wgsl;
 use crate::op::{Op, Reduce};
 use std::fmt;
 
@@ -165,19 +167,18 @@ pub struct GpuTraits {
     pub max_inputs: usize,
 }
 
-/// The shape of a job, as far as routing cares.
+/// The shape of a job, as far as routing cares: built from the job's
+/// compiled program, so an [`Op`] and the same expression are one shape.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Shape {
-    /// Element type of the result (and of the input, for an op).
+    /// Element type of the result.
     pub dtype: DType,
     /// Number of elements.
     pub len: usize,
-    /// Element-wise op, if any.
-    pub map: Option<Op>,
     /// Reduction, if any.
     pub reduce: Option<Reduce>,
-    /// What routing needs of an expression, for a job that maps by one.
-    pub expr: Option<ExprShape>,
+    /// What the program computes per element.
+    pub program: ProgramShape,
     /// Where the inputs live.
     pub data: Location,
 }
@@ -185,57 +186,91 @@ pub struct Shape {
 impl Shape {
     /// `op` over `len` elements of `dtype` in host memory.
     pub fn map(dtype: DType, len: usize, op: Op) -> Shape {
-        Shape { dtype, len, map: Some(op), reduce: None, expr: None, data: Location::Host }
+        Shape::of_op(dtype, len, Some(op), None)
     }
 
     /// `reduce`, after `map` if any, over `len` elements of `dtype` in host memory.
     pub fn reduce(dtype: DType, len: usize, map: Option<Op>, reduce: Reduce) -> Shape {
-        Shape { dtype, len, map, reduce: Some(reduce), expr: None, data: Location::Host }
+        Shape::of_op(dtype, len, map, Some(reduce))
+    }
+
+    fn of_op(dtype: DType, len: usize, map: Option<Op>, reduce: Option<Reduce>) -> Shape {
+        // An op the type lacks (sqrt on i32) is shaped as the identity; running it is an error.
+        let program = Program::of_op(map, dtype).unwrap_or_else(|_| Program::identity(dtype));
+        Shape::of(&program, len, reduce)
+    }
+
+    /// `program` over `len` elements in host memory, reduced if `reduce` is set.
+    pub(crate) fn of(program: &Program, len: usize, reduce: Option<Reduce>) -> Shape {
+        Shape::new(ProgramShape::of(program), len, reduce)
+    }
+
+    /// A program of this shape over `len` elements in host memory,
+    /// reduced if `reduce` is set.
+    pub fn new(program: ProgramShape, len: usize, reduce: Option<Reduce>) -> Shape {
+        Shape { dtype: program.output, len, reduce, program, data: Location::Host }
     }
 
     /// The same job on inputs that live at `data`.
     pub fn at(self, data: Location) -> Shape {
         Shape { data, ..self }
     }
+
+    /// The first reason the GPU cannot run a job of this shape, if any.
+    fn gpu_cannot(&self, gpu: &GpuTraits) -> Option<Reason> {
+        let program = &self.program;
+        if program.uses_f64 && !gpu.shader_f64 {
+            return Some(Reason::NoShaderF64);
+        }
+        if let Some((name, dtype)) = program.no_gpu_kernel {
+            return Some(Reason::NoGpuKernel(name, dtype));
+        }
+        (program.inputs > gpu.max_inputs)
+            .then_some(Reason::TooManyInputs { inputs: program.inputs, max: gpu.max_inputs })
+    }
 }
 
-/// The shape of an expression, as far as routing cares.
+/// What a job's program computes per element, as far as routing cares.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ExprShape {
+pub struct ProgramShape {
+    /// Element type of the result.
+    pub output: DType,
     /// Input arrays it reads.
     pub inputs: usize,
     /// Bytes it reads per element, over all inputs.
     pub bytes_per_element: usize,
-    /// Transcendental function calls per element (`exp`, `sin`, ...).
-    pub transcendentals: usize,
+    /// Transcendental function calls per element, in units of one `exp`
+    /// (a `sin` is 1.5, a `sqrt` 0.1).
+    pub calls: f64,
     /// True if it computes in `f64` anywhere.
     pub uses_f64: bool,
     /// A function it calls that has no GPU code for its type, if any.
     pub no_gpu_kernel: Option<(&'static str, DType)>,
 }
 
-impl Shape {
-    /// The first reason the GPU cannot run a job of this shape, if any.
-    fn gpu_cannot(&self, gpu: &GpuTraits) -> Option<Reason> {
-        let uses_f64 = self.dtype == DType::F64 || self.expr.is_some_and(|e| e.uses_f64);
-        if uses_f64 && !gpu.shader_f64 {
-            return Some(Reason::NoShaderF64);
+impl ProgramShape {
+    /// The shape of a compiled program: the one cost description both an
+    /// op and an expression get.
+    pub(crate) fn of(program: &Program) -> ProgramShape {
+        let structure = &program.structure;
+        let calls = structure
+            .steps
+            .iter()
+            .map(|instr| match instr.step {
+                Step::Unary(f, _) => f.calls(),
+                Step::Binary(f, _, _) => f.calls(),
+                _ => 0.0,
+            })
+            .sum();
+        ProgramShape {
+            output: structure.output(),
+            inputs: structure.inputs.len(),
+            bytes_per_element: structure.inputs.iter().map(|t| t.size()).sum(),
+            calls,
+            uses_f64: wgsl::uses_f64(structure),
+            no_gpu_kernel: wgsl::unsupported(structure),
         }
-        if let Some(op) = self.map.filter(|op| !op_has_gpu_kernel(*op, self.dtype)) {
-            return Some(Reason::NoGpuKernel(op.name(), self.dtype));
-        }
-        let expr = self.expr?;
-        if let Some((name, dtype)) = expr.no_gpu_kernel {
-            return Some(Reason::NoGpuKernel(name, dtype));
-        }
-        (expr.inputs > gpu.max_inputs).then_some(Reason::TooManyInputs { inputs: expr.inputs, max: gpu.max_inputs })
     }
-}
-
-/// True if the GPU has code for `op` on `dtype`: Vulkan's GLSL.std.450
-/// defines the transcendental functions for 16- and 32-bit floats only.
-fn op_has_gpu_kernel(op: Op, dtype: DType) -> bool {
-    !(dtype == DType::F64 && matches!(op, Op::Exp | Op::Log | Op::Sin | Op::Cos))
 }
 
 /// Why jobs of these shapes cannot go to the GPU whatever the model says:

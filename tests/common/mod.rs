@@ -187,6 +187,9 @@ fn reference_float_op(op: Op, x: f64, scalar: impl Fn(f64) -> f64) -> f64 {
         Op::Log => x.ln(),
         Op::Sin => x.sin(),
         Op::Cos => x.cos(),
+        Op::Floor => x.floor(),
+        Op::Ceil => x.ceil(),
+        Op::Round => x.round_ties_even(),
         Op::Add(s) => x + scalar(s),
         Op::Mul(s) => x * scalar(s),
         Op::Min(s) => min_nan(x, scalar(s)),
@@ -337,9 +340,7 @@ macro_rules! int_test_element {
                     Op::Min(s) => x.min(scalar(s)),
                     Op::Max(s) => x.max(scalar(s)),
                     Op::Clamp { lo, hi } => x.max(scalar(lo)).min(scalar(hi)),
-                    Op::Sqrt | Op::Exp | Op::Log | Op::Sin | Op::Cos => {
-                        panic!("{op} is defined for floats only; no integer reference")
-                    }
+                    op => panic!("{op} is defined for floats only; no integer reference"),
                 }
             }
 

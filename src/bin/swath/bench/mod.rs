@@ -115,10 +115,10 @@ fn open_engines(devices: Option<&[SwathDevice]>) -> Result<(Engines, String), Fa
     }
 }
 
-/// The reason alone: [`swath::Error::NoGpu`]'s own advice is about policies, which bench does not use.
+/// Why there is no GPU to bench, without the error's prefix.
 fn why_no_gpu(error: &swath::Error) -> String {
     match error {
-        swath::Error::NoGpu { detail } => detail.trim_start_matches(": ").to_string(),
+        swath::Error::NoGpu { reason } => reason.clone(),
         other => other.to_string(),
     }
 }

@@ -5,11 +5,11 @@
 mod reference;
 
 use super::{map_into, map_reduce};
+use crate::column::Column;
 use crate::cpu;
 use crate::dtype::{DType, Element};
 use crate::expr::program::Program;
 use crate::expr::{index, lit, select, var, Binary, Expr, Unary};
-use crate::inputs::Column;
 use crate::op::Reduce;
 use reference::{data, element, Data, V};
 

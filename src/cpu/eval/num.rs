@@ -54,6 +54,9 @@ macro_rules! float_num {
                     Unary::Sin => map1(a, out, $t::sin),
                     Unary::Cos => map1(a, out, $t::cos),
                     Unary::Tanh => map1(a, out, $t::tanh),
+                    Unary::Floor => map1(a, out, $t::floor),
+                    Unary::Ceil => map1(a, out, $t::ceil),
+                    Unary::Round => map1(a, out, $t::round_ties_even),
                     Unary::Neg | Unary::Not | Unary::Abs | Unary::Square => {
                         unreachable!("{} is not a float-only function", op.name())
                     }

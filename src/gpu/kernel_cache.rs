@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 #[derive(Default)]
-pub(crate) struct Pipelines {
+pub(crate) struct KernelCache {
     cache: Mutex<HashMap<Kernel, wgpu::ComputePipeline>>,
 }
 
-impl Pipelines {
+impl KernelCache {
     /// The pipeline of `kernel`, compiled on first use. Must run inside an
     /// error scope: a shader the driver rejects surfaces there.
     pub fn get(&self, device: &wgpu::Device, kernel: &Kernel) -> wgpu::ComputePipeline {

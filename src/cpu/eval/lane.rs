@@ -1,8 +1,8 @@
 //! The types a step's value can have ([`Lane`]), the scratch registers
 //! that hold them ([`Bank`]), and how a step sees an operand ([`Arg`]).
 
+use crate::column::Column;
 use crate::dtype::{DType, Element};
-use crate::inputs::Column;
 
 /// Runs `$body` with `$T` the Rust type of the number type `$dtype`:
 /// how a value known at run time picks a monomorphised loop.

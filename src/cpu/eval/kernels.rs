@@ -75,7 +75,7 @@ pub(super) fn unary<T: Num>(op: Unary, a: Arg<'_, T>, out: &mut [T]) {
         Unary::Abs => map1(a, out, T::abs),
         Unary::Square => map1(a, out, |x| x.mul(x)),
         Unary::Not => unreachable!("`!` takes a condition"),
-        Unary::Sqrt | Unary::Exp | Unary::Log | Unary::Sin | Unary::Cos | Unary::Tanh => T::float_unary(op, a, out),
+        op => T::float_unary(op, a, out),
     }
 }
 

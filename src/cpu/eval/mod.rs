@@ -24,10 +24,10 @@ mod step;
 mod tests;
 
 use crate::canonical::{tiles, TILE};
+use crate::column::Column;
 use crate::cpu::{self, SERIAL_BELOW, TASK_ELEMENTS};
 use crate::dtype::Element;
 use crate::expr::program::Program;
-use crate::inputs::Column;
 use crate::op::Reduce;
 use plan::Plan;
 use rayon::prelude::*;
@@ -40,6 +40,7 @@ const CHUNK: usize = 2048;
 /// Writes `program(columns)[i]` into `out[i]` for every `i`. The caller
 /// checks that every column has `out.len()` elements and that the
 /// program's output type is `U`.
+#[cfg(test)]
 pub(crate) fn map_into<U: Element>(program: &Program, columns: &[Column<'_>], out: &mut [U]) {
     map_at(program, columns, 0, out);
 }
@@ -67,6 +68,7 @@ pub(crate) fn map_at<U: Element>(program: &Program, columns: &[Column<'_>], star
 /// Reduces `program(columns)` over `len` elements in the canonical order,
 /// bit-identical to [`cpu::map_reduce`] over the mapped values; the
 /// identity for `len == 0` (the caller rejects empty min and max).
+#[cfg(test)]
 pub(crate) fn map_reduce<U: Element>(program: &Program, columns: &[Column<'_>], len: usize, reduce: Reduce) -> U {
     cpu::finish(map_partials(program, columns, 0..len, reduce), reduce)
 }

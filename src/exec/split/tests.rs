@@ -7,16 +7,16 @@
 
 use super::split_point;
 use crate::canonical::{tiles, TILE};
-use crate::cpu;
+use crate::column::Column;
+use crate::cpu::{self, eval};
 use crate::dtype::{DType, Element};
-use crate::engine::{Engine, DEFAULT_GPU_TIMEOUT};
+use crate::engine::DEFAULT_GPU_TIMEOUT;
 use crate::error::GpuError;
+use crate::exec::{CpuExec, GpuExec, Task};
 use crate::expr::program::Program;
-use crate::expr::{eval, Expr};
+use crate::expr::Expr;
 use crate::gpu::{Gpu, InjectedFault};
-use crate::inputs::Column;
 use crate::op::{Op, Reduce};
-use crate::schedule::Policy;
 
 /// Empty, one element, around a workgroup, around a tile, a short last
 /// tile, and over `SERIAL_BELOW` (parallel tasks on the CPU side).
@@ -94,18 +94,18 @@ fn a_gpu_fault_reruns_the_gpu_part_on_the_cpu() {
     // keeps the faults from adding up to an unhealthy GPU.
     let injected = |what: &str, fault: Option<GpuError>| {
         assert!(matches!(fault, Some(GpuError::Validation(_))), "{what}: fault {fault:?}");
-        let (_, fault) = engine.split_op_reduce(&gpu, &xs, None, Reduce::Sum, k);
+        let (_, fault) = op_reduce(&engine, &gpu, &xs, None, Reduce::Sum, k);
         assert!(fault.is_none(), "the GPU works again after a fault in the {what}: {fault:?}");
     };
 
     gpu.inject(InjectedFault::Validation);
-    let (sum, fault) = engine.split_op_reduce(&gpu, &xs, Some(Op::Square), Reduce::Sum, k);
+    let (sum, fault) = op_reduce(&engine, &gpu, &xs, Some(Op::Square), Reduce::Sum, k);
     injected("op reduce", fault);
     assert!(same(sum, cpu::map_reduce(&xs, Some(Op::Square), Reduce::Sum)));
 
     gpu.inject(InjectedFault::Validation);
     let mut out = vec![0.0f32; n];
-    injected("op map", engine.split_op_map(&gpu, &xs, &mut out, Op::Square, k));
+    injected("op map", op_map(&engine, &gpu, &xs, &mut out, Op::Square, k));
     let mut want = vec![0.0f32; n];
     cpu::map_into(&xs, &mut want, Op::Square);
     assert!(out.iter().zip(&want).all(|(&g, &w)| same(g, w)), "op map after a fault");
@@ -113,13 +113,13 @@ fn a_gpu_fault_reruns_the_gpu_part_on_the_cpu() {
     let program = expr_program::<f32>();
     let columns = [Column::of(&xs), Column::of(&xs)];
     gpu.inject(InjectedFault::Validation);
-    let (max, fault) = engine.split_expr_reduce::<f32>(&gpu, &program, &columns, n, Reduce::Max, k);
+    let (max, fault) = expr_reduce::<f32>(&engine, &gpu, &program, &columns, n, Reduce::Max, k);
     injected("expression reduce", fault);
     assert!(same(max, eval::map_reduce(&program, &columns, n, Reduce::Max)));
 
     gpu.inject(InjectedFault::Validation);
     let mut out = vec![0.0f32; n];
-    injected("expression map", engine.split_expr_map(&gpu, &program, &columns, &mut out, k));
+    injected("expression map", expr_map(&engine, &gpu, &program, &columns, &mut out, k));
     eval::map_into(&program, &columns, &mut want);
     assert!(out.iter().zip(&want).all(|(&g, &w)| same(g, w)), "expression map after a fault");
 }
@@ -134,26 +134,26 @@ fn a_gpu_part_of_several_chunks_matches_the_cpu() {
     let k = split_point(n, 0.9);
     assert!(k * size_of::<f32>() > 2 * (4 << 20), "the GPU's part spans three chunks or more");
     for reduce in Reduce::ALL {
-        let (got, fault) = engine.split_op_reduce(&gpu, &xs, Some(Op::Square), reduce, k);
+        let (got, fault) = op_reduce(&engine, &gpu, &xs, Some(Op::Square), reduce, k);
         assert!(fault.is_none(), "{reduce}: {fault:?}");
         assert!(same(got, cpu::map_reduce(&xs, Some(Op::Square), reduce)), "{reduce} of squares over {n}");
     }
     let mut out = vec![0.0f32; n];
-    assert!(engine.split_op_map(&gpu, &xs, &mut out, Op::Square, k).is_none());
+    assert!(op_map(&engine, &gpu, &xs, &mut out, Op::Square, k).is_none());
     let mut want = vec![0.0f32; n];
     cpu::map_into(&xs, &mut want, Op::Square);
     assert!(out.iter().zip(&want).all(|(&g, &w)| same(g, w)), "squares over {n}");
 
     let program = expr_program::<f32>();
     let columns = [Column::of(&xs), Column::of(&out)];
-    let (got, fault) = engine.split_expr_reduce::<f32>(&gpu, &program, &columns, n, Reduce::Sum, k);
+    let (got, fault) = expr_reduce::<f32>(&engine, &gpu, &program, &columns, n, Reduce::Sum, k);
     assert!(fault.is_none(), "{fault:?}");
     assert!(same(got, eval::map_reduce(&program, &columns, n, Reduce::Sum)), "expression sum over {n}");
 }
 
 /// Every reduction, bare and of squares, and the map of squares, on
 /// finite data and on data with infinities or a NaN, split at each share.
-fn check_op_jobs<T: Sample>(engine: &Engine, gpu: &Gpu) {
+fn check_op_jobs<T: Sample>(engine: &rayon::ThreadPool, gpu: &Gpu) {
     let mut rng = Rng(T::DTYPE.size() as u64 + 3);
     for n in LENGTHS {
         for plant in T::plants() {
@@ -166,7 +166,7 @@ fn check_op_jobs<T: Sample>(engine: &Engine, gpu: &Gpu) {
                     let want = cpu::map_reduce(input, map, reduce);
                     for share in SHARES {
                         let k = split_point(n, share);
-                        let (got, fault) = engine.split_op_reduce(gpu, input, map, reduce, k);
+                        let (got, fault) = op_reduce(engine, gpu, input, map, reduce, k);
                         let what = format!("{reduce} of {map:?} over {n} {}, {plant:?} planted, GPU {k}", T::DTYPE);
                         assert!(fault.is_none(), "{what}: {fault:?}");
                         assert!(same(got, want), "{what}: {got:?}, want {want:?}");
@@ -178,7 +178,7 @@ fn check_op_jobs<T: Sample>(engine: &Engine, gpu: &Gpu) {
             for share in SHARES {
                 let k = split_point(n, share);
                 let mut out = vec![T::default(); n];
-                let fault = engine.split_op_map(gpu, &xs, &mut out, Op::Square, k);
+                let fault = op_map(engine, gpu, &xs, &mut out, Op::Square, k);
                 assert!(fault.is_none(), "square over {n} {}, GPU {k}: {fault:?}", T::DTYPE);
                 let wrong = out.iter().zip(&want).position(|(&g, &w)| !same(g, w));
                 assert_eq!(wrong, None, "square over {n} {}, {plant:?} planted, GPU {k}", T::DTYPE);
@@ -190,7 +190,7 @@ fn check_op_jobs<T: Sample>(engine: &Engine, gpu: &Gpu) {
 /// An expression that reads two inputs and the index `i` (so each side
 /// must number its elements right), mapped and reduced, split at each
 /// share. Finite data only: a GPU compiler may assume no NaN or infinity.
-fn check_expr_jobs<T: Sample>(engine: &Engine, gpu: &Gpu) {
+fn check_expr_jobs<T: Sample>(engine: &rayon::ThreadPool, gpu: &Gpu) {
     let program = expr_program::<T>();
     let mut rng = Rng(T::DTYPE.size() as u64 + 5);
     for n in LENGTHS {
@@ -201,13 +201,13 @@ fn check_expr_jobs<T: Sample>(engine: &Engine, gpu: &Gpu) {
         for share in SHARES {
             let k = split_point(n, share);
             let mut out = vec![T::default(); n];
-            let fault = engine.split_expr_map(gpu, &program, &columns, &mut out, k);
+            let fault = expr_map(engine, gpu, &program, &columns, &mut out, k);
             assert!(fault.is_none(), "map over {n} {}, GPU {k}: {fault:?}", T::DTYPE);
             let wrong = out.iter().zip(&want).position(|(&g, &w)| !same(g, w));
             assert_eq!(wrong, None, "map over {n} {}, GPU {k}", T::DTYPE);
             for reduce in Reduce::ALL {
                 let want = eval::map_reduce::<T>(&program, &columns, n, reduce);
-                let (got, fault) = engine.split_expr_reduce::<T>(gpu, &program, &columns, n, reduce, k);
+                let (got, fault) = expr_reduce::<T>(engine, gpu, &program, &columns, n, reduce, k);
                 assert!(fault.is_none(), "{reduce} over {n} {}, GPU {k}: {fault:?}", T::DTYPE);
                 assert!(same(got, want), "{reduce} over {n} {}, GPU {k}: {got:?}, want {want:?}", T::DTYPE);
             }
@@ -223,10 +223,62 @@ fn expr_program<T: Element>() -> Program {
     Program::compile(&expr, &[("x", t), ("y", t)], t).expect("the test expression compiles")
 }
 
-/// A CPU engine with a pool of its own, so that `on_pool` installs work
-/// there while the GPU's part runs on a thread of its own.
-fn engine() -> Engine {
-    Engine::builder().policy(Policy::Cpu).threads(2).build().expect("a pool of two threads")
+/// A pool of its own, so that the CPU executor installs work there while
+/// the GPU's part runs on a thread of its own.
+fn engine() -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("a pool of two threads")
+}
+
+/// [`super::reduce`] of `map(xs)`, the GPU taking `[0, k)`.
+fn op_reduce<T: Element>(
+    pool: &rayon::ThreadPool,
+    gpu: &Gpu,
+    xs: &[T],
+    map: Option<Op>,
+    reduce: Reduce,
+    k: usize,
+) -> (T, Option<GpuError>) {
+    let program = Program::of_op(map, T::DTYPE).expect("the op compiles");
+    expr_reduce(pool, gpu, &program, &[Column::of(xs)], xs.len(), reduce, k)
+}
+
+/// [`super::map`] of `op(xs)` into `out`, the GPU taking `[0, k)`.
+fn op_map<T: Element>(
+    pool: &rayon::ThreadPool,
+    gpu: &Gpu,
+    xs: &[T],
+    out: &mut [T],
+    op: Op,
+    k: usize,
+) -> Option<GpuError> {
+    let program = Program::of_op(Some(op), T::DTYPE).expect("the op compiles");
+    expr_map(pool, gpu, &program, &[Column::of(xs)], out, k)
+}
+
+/// [`super::reduce`] of `program(columns)`, `n` elements, the GPU taking `[0, k)`.
+fn expr_reduce<T: Element>(
+    pool: &rayon::ThreadPool,
+    gpu: &Gpu,
+    program: &Program,
+    columns: &[Column<'_>],
+    n: usize,
+    reduce: Reduce,
+    k: usize,
+) -> (T, Option<GpuError>) {
+    super::reduce(&GpuExec::new(gpu), &CpuExec::new(Some(pool)), Task::new(program, columns, n), reduce, k)
+}
+
+/// [`super::map`] of `program(columns)` into `out`, the GPU taking `[0, k)`.
+fn expr_map<T: Element>(
+    pool: &rayon::ThreadPool,
+    gpu: &Gpu,
+    program: &Program,
+    columns: &[Column<'_>],
+    out: &mut [T],
+    k: usize,
+) -> Option<GpuError> {
+    let task = Task::new(program, columns, out.len());
+    super::map(&GpuExec::new(gpu), &CpuExec::new(Some(pool)), task, out, k)
 }
 
 /// The GPU, with transfers cut at `chunk_bytes`; `None` (the test is

@@ -17,8 +17,21 @@ pub(crate) trait ReduceVisitor<T> {
     fn visit<C: Fn(T, T) -> T + Copy + Send + Sync>(self, identity: T, combine: C) -> Self::Out;
 }
 
+/// True if `op` (the identity for `None`) has a loop compiled for it
+/// here. Ops added since run on the chunked evaluator, which is nearly as
+/// fast, so a new function needs no code in this file.
+pub(crate) fn has_loop(op: Option<Op>) -> bool {
+    use Op::*;
+    matches!(
+        op,
+        None | Some(
+            Square | Abs | Neg | Sqrt | Exp | Log | Sin | Cos | Add(_) | Mul(_) | Min(_) | Max(_) | Clamp { .. }
+        )
+    )
+}
+
 /// Calls `v` with the closure for `op` (the identity if `op` is `None`).
-/// The op must have passed [`Op::check`] for `T`.
+/// The op must have passed [`Op::check`] for `T`, and [`has_loop`].
 pub(crate) fn with_map<T: Element, V: MapVisitor<T>>(op: Option<Op>, v: V) -> V::Out {
     let [a, b] = op.map_or([0.0; 2], |op| op.scalars()).map(T::from_f64);
     let Some(op) = op else { return v.visit(|x| x) };
@@ -36,6 +49,7 @@ pub(crate) fn with_map<T: Element, V: MapVisitor<T>>(op: Option<Op>, v: V) -> V:
         Op::Min(_) => v.visit(move |x: T| x.min_nan(a)),
         Op::Max(_) => v.visit(move |x: T| x.max_nan(a)),
         Op::Clamp { .. } => v.visit(move |x: T| x.max_nan(a).min_nan(b)),
+        op => unreachable!("{op} has no compiled loop: the executor evaluates it"),
     }
 }
 

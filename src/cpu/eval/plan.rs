@@ -7,9 +7,9 @@
 use super::kernels::map1;
 use super::lane::{Bank, Lane, Lit, Out, KINDS};
 use super::step::{self, Chunk, Dst};
+use crate::column::Column;
 use crate::dtype::Element;
 use crate::expr::program::{Instr, Program, Scalar, Step, Ty};
-use crate::inputs::Column;
 
 /// Where a step's value is during a chunk.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -2,10 +2,10 @@
 //! semantics in the brief rather than from the evaluator's code, and the
 //! test data: edge values mixed with pseudo-random ones.
 
+use crate::column::Column;
 use crate::dtype::DType;
 use crate::expr::program::{Program, Scalar, Step, Ty};
 use crate::expr::{Binary, Unary};
-use crate::inputs::Column;
 use std::cmp::Ordering;
 
 /// One value of any step type.
@@ -89,6 +89,9 @@ fn unary(op: Unary, v: V) -> V {
             Unary::Sin => x.sin(),
             Unary::Cos => x.cos(),
             Unary::Tanh => x.tanh(),
+            Unary::Floor => x.floor(),
+            Unary::Ceil => x.ceil(),
+            Unary::Round => x.round_ties_even(),
             _ => unreachable!(),
         }),
         (op, V::F64(x)) => V::F64(match op {
@@ -98,6 +101,9 @@ fn unary(op: Unary, v: V) -> V {
             Unary::Sin => x.sin(),
             Unary::Cos => x.cos(),
             Unary::Tanh => x.tanh(),
+            Unary::Floor => x.floor(),
+            Unary::Ceil => x.ceil(),
+            Unary::Round => x.round_ties_even(),
             _ => unreachable!(),
         }),
         (op, v) => panic!("{op:?} of {v:?}"),

@@ -5,10 +5,10 @@ use super::kernels::{self, map1};
 use super::lane::{Arg, Bank, Lane, Out};
 use super::num::Num;
 use super::plan::Loc;
+use crate::column::Column;
 use crate::dtype::DType;
 use crate::expr::program::{Instr, Step, Ty};
 use crate::expr::Unary;
-use crate::inputs::Column;
 
 /// The chunk being evaluated and where the values of earlier steps are.
 pub(super) struct Chunk<'p, 'c> {

@@ -1,0 +1,218 @@
+//! Arrays and pipelines on the engine: where a new array lives, and how a
+//! pipeline's stages are checked, routed and dispatched like any job.
+
+use super::{Array, Origin, Raw, StageSpec, Store};
+use crate::column::HostData;
+use crate::dtype::{DType, Element};
+use crate::engine::{Engine, Outcome, Route};
+use crate::error::{Error, GpuError, PipelineError, Result};
+use crate::exec::chain::{self, GpuInput, Stage};
+use crate::exec::{CpuExec, GpuExec, Work};
+use crate::expr::program::Program;
+use crate::gpu::Gpu;
+use crate::schedule::{route_chain, Policy, Shape, SMALL_JOB};
+use std::sync::Arc;
+
+/// An array given to a pipeline under a name.
+#[derive(Clone)]
+pub(crate) struct Named {
+    pub name: String,
+    pub raw: Raw,
+}
+
+/// An array a stage may read, as checking sees it.
+struct Known {
+    name: String,
+    dtype: DType,
+    len: usize,
+    origin: Arc<Origin>,
+}
+
+impl Engine {
+    /// `values` as an [`Array`]: uploaded once to the GPU if jobs on it
+    /// would run there (the `gpu` policy, or `auto` with a GPU whose
+    /// kernels stream memory faster than the CPU pool), else kept in host
+    /// memory. Takes a `Vec` without copying (a slice is copied).
+    ///
+    /// ```
+    /// let engine = swath::Engine::new()?;
+    /// let xs = engine.array(vec![1.5f32, 2.5]);
+    /// println!("on the GPU: {}", xs.on_gpu());
+    /// # Ok::<(), swath::Error>(())
+    /// ```
+    pub fn array<T: Element>(&self, values: impl Into<Vec<T>>) -> Array<T> {
+        let host = HostData::of(values.into());
+        let len = host.column().len();
+        let store = match self.gpu_for_arrays(T::DTYPE, len) {
+            Some(gpu) => match gpu.upload(host.column()) {
+                Ok(device) => Store::Device(device),
+                Err(fault) => {
+                    crate::exec::note_fault(fault);
+                    Store::Host(host.clone())
+                }
+            },
+            None => Store::Host(host.clone()),
+        };
+        let origin = Arc::new(Origin::Data(host));
+        Array::from_raw(Raw { engine: self.clone(), dtype: T::DTYPE, len, store, origin })
+    }
+
+    /// A new, empty [`crate::Pipeline`] on this engine.
+    pub fn pipeline(&self) -> crate::Pipeline<'_> {
+        crate::Pipeline::new(self)
+    }
+
+    /// The GPU new arrays of `dtype` go to, if any: under `auto`, one
+    /// whose kernels stream memory faster than the CPU pool, for arrays
+    /// worth a launch.
+    fn gpu_for_arrays(&self, dtype: DType, len: usize) -> Option<Arc<Gpu>> {
+        let gpu = self.current_gpu()?;
+        let traits = gpu.traits();
+        let wanted = match self.policy() {
+            Policy::Gpu => true,
+            Policy::Auto | Policy::Both if len >= SMALL_JOB => {
+                let model = self.cost_model();
+                model.gpu.is_some_and(|costs| costs.bytes_per_s > model.cpu.bytes_per_s)
+            }
+            _ => false,
+        };
+        (wanted && traits.healthy && (dtype != DType::F64 || traits.shader_f64)).then_some(gpu)
+    }
+}
+
+/// Checks, routes and runs a pipeline on `engine`; returns the stages
+/// whose `keep` is set, by name, and how the pipeline ran.
+pub(crate) fn run_pipeline(
+    engine: &Engine,
+    inputs: Vec<Named>,
+    specs: Vec<StageSpec>,
+    keep: &[String],
+) -> Result<(Vec<Named>, Outcome<()>)> {
+    let mut known: Vec<Known> = inputs
+        .iter()
+        .map(|n| Known { name: n.name.clone(), dtype: n.raw.dtype, len: n.raw.len, origin: n.raw.origin.clone() })
+        .collect();
+    let mut stages = Vec::with_capacity(specs.len());
+    let mut names = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let (stage, origin) = check(&known, &spec, keep.contains(&spec.name))?;
+        let len = if stage.reduce.is_some() { 1 } else { stage.len };
+        known.push(Known { name: spec.name.clone(), dtype: stage.program.structure.output(), len, origin });
+        stages.push(stage);
+        names.push(spec.name);
+    }
+    if let Some(name) = keep.iter().find(|name| !names.contains(name)) {
+        return Err(PipelineError::UnknownStage { name: name.clone() }.into());
+    }
+    let route = route_pipeline(engine, &inputs, &stages);
+    let mut work = ChainWork { engine, inputs: &inputs, stages: &stages };
+    let mut outcome = engine.dispatch(route, &mut work);
+    let stores = std::mem::take(&mut outcome.value);
+    let arrays = known.split_off(inputs.len()).into_iter().zip(stores);
+    let kept = arrays
+        .filter_map(|(array, store)| Some((array, store?)))
+        .map(|(array, store)| {
+            let raw = Raw { engine: engine.clone(), dtype: array.dtype, len: array.len, store, origin: array.origin };
+            Named { name: array.name, raw }
+        })
+        .collect();
+    Ok((kept, outcome.with(())))
+}
+
+/// Where a pipeline runs: on the GPU if it can run every stage and,
+/// under `auto`, the cost model predicts it to finish first, given where
+/// the inputs live.
+fn route_pipeline(engine: &Engine, inputs: &[Named], stages: &[Stage]) -> Route {
+    let gpu = engine.current_gpu();
+    let read = |k: usize| stages.iter().any(|stage| stage.reads.contains(&k));
+    let on_gpu = |raw: &Raw| gpu.as_deref().is_some_and(|gpu| holds(engine, gpu, raw));
+    let bytes = |on: bool| -> u64 {
+        let read = inputs.iter().enumerate().filter(|&(k, n)| read(k) && on_gpu(&n.raw) == on);
+        read.map(|(_, n)| (n.raw.len * n.raw.dtype.size()) as u64).sum()
+    };
+    let (host_bytes, device_bytes) = (bytes(false), bytes(true));
+    let shapes: Vec<Shape> = stages.iter().map(|stage| Shape::of(&stage.program, stage.len, stage.reduce)).collect();
+    // No chain is too small for the model: where the data is decides.
+    let model = engine.routing_model(gpu.as_deref(), true);
+    let traits = gpu.as_deref().map(Gpu::traits);
+    let load = engine.load();
+    let decision = route_chain(engine.policy(), traits, &shapes, (host_bytes, device_bytes), model.as_ref(), load);
+    let cpu_s = model.as_ref().map(|m| m.cpu_chain_seconds(&shapes, device_bytes));
+    let gpu_s = model.as_ref().and_then(|m| m.gpu_chain_seconds(&shapes, host_bytes));
+    Route { gpu, decision, cpu_s, gpu_s }
+}
+
+/// True if `raw` lives on `gpu`, `engine`'s GPU.
+fn holds(engine: &Engine, gpu: &Gpu, raw: &Raw) -> bool {
+    matches!(&raw.store, Store::Device(array) if gpu.owns(array)) && raw.engine.same_as(engine)
+}
+
+/// A checked pipeline, ready for dispatch: the store of each stage
+/// (`None` for those not kept).
+struct ChainWork<'w> {
+    engine: &'w Engine,
+    inputs: &'w [Named],
+    stages: &'w [Stage],
+}
+
+impl ChainWork<'_> {
+    fn read(&self, k: usize) -> bool {
+        self.stages.iter().any(|stage| stage.reads.contains(&k))
+    }
+}
+
+impl Work for ChainWork<'_> {
+    type Out = Vec<Option<Store>>;
+
+    fn len(&self) -> usize {
+        0
+    }
+
+    fn on_cpu(&mut self, cpu: &CpuExec<'_>) -> Vec<Option<Store>> {
+        let inputs = (0..self.inputs.len()).map(|k| self.read(k).then(|| self.inputs[k].raw.host())).collect();
+        chain::on_cpu(cpu, inputs, self.stages).into_iter().map(|v| v.map(Store::Host)).collect()
+    }
+
+    fn on_gpu(&mut self, gpu: &GpuExec<'_>) -> Result<Vec<Option<Store>>, GpuError> {
+        let inputs: Vec<GpuInput> = (0..self.inputs.len())
+            .map(|k| match &self.inputs[k].raw.store {
+                Store::Device(array) if holds(self.engine, gpu.gpu, &self.inputs[k].raw) => {
+                    GpuInput::Resident(array.clone())
+                }
+                // Inputs in host memory (or on a GPU since replaced) are uploaded first.
+                _ if self.read(k) => GpuInput::Host(self.inputs[k].raw.host()),
+                _ => GpuInput::Unread,
+            })
+            .collect();
+        let arrays = chain::on_gpu(gpu, &inputs, self.stages)?;
+        Ok(arrays.into_iter().map(|a| a.map(Store::Device)).collect())
+    }
+}
+
+/// Compiles `spec` against the `known` arrays before it and checks what
+/// it reads; the stage and how to make its array again.
+fn check(known: &[Known], spec: &StageSpec, keep: bool) -> Result<(Stage, Arc<Origin>)> {
+    if known.iter().any(|k| k.name == spec.name) {
+        return Err(PipelineError::DuplicateName { name: spec.name.clone() }.into());
+    }
+    let types: Vec<(&str, DType)> = known.iter().map(|k| (k.name.as_str(), k.dtype)).collect();
+    let mut program = Program::compile(&spec.expr, &types, spec.dtype)?;
+    let reads = std::mem::take(&mut program.columns);
+    program.columns = (0..reads.len()).collect();
+    let Some(&first) = reads.first() else {
+        return Err(PipelineError::ReadsNoArray { stage: spec.name.clone() }.into());
+    };
+    let len = known[first].len;
+    if reads.iter().any(|&k| known[k].len != len) {
+        let lengths = reads.iter().map(|&k| (known[k].name.clone(), known[k].len)).collect();
+        return Err(Error::InputLengths { lengths });
+    }
+    if let Some(reduce) = spec.reduce {
+        if len == 0 && !reduce.has_identity() {
+            return Err(Error::EmptyReduction { reduce });
+        }
+    }
+    let inputs = reads.iter().map(|&k| known[k].origin.clone()).collect();
+    let origin = Arc::new(Origin::Stage { program: program.clone(), inputs, len, reduce: spec.reduce });
+    Ok((Stage { program, reads, len, reduce: spec.reduce, keep }, origin))
+}

@@ -1,0 +1,61 @@
+//! [`CpuExec`]: tasks on the engine's rayon pool. A program that is one
+//! [`Op`](crate::Op) over one input runs the loop compiled for that op;
+//! any other runs on the chunked evaluator. Both give the same bits.
+
+use super::{Executor, Task};
+use crate::cpu;
+use crate::dtype::Element;
+use crate::op::{Op, Reduce};
+use std::convert::Infallible;
+
+/// The CPU executor: runs on `pool`, or on the calling thread's pool.
+#[derive(Clone, Copy)]
+pub(crate) struct CpuExec<'p> {
+    pool: Option<&'p rayon::ThreadPool>,
+}
+
+impl<'p> CpuExec<'p> {
+    pub fn new(pool: Option<&'p rayon::ThreadPool>) -> CpuExec<'p> {
+        CpuExec { pool }
+    }
+
+    /// Runs `work` on this executor's pool.
+    pub fn install<R: Send>(&self, work: impl FnOnce() -> R + Send) -> R {
+        match self.pool {
+            Some(pool) => pool.install(work),
+            None => work(),
+        }
+    }
+
+    /// The task's input slice and op (`None`: the identity), if its
+    /// program is one op over one input of the output's type `U`.
+    fn op_fast_path<'t, U: Element>(task: &Task<'t>) -> Option<(&'t [U], Option<Op>)> {
+        let op = task.program.as_op().filter(|&op| cpu::has_loop(op))?;
+        let input = task.columns[task.program.columns[0]].typed::<U>()?;
+        Some((&input[task.range()], op))
+    }
+}
+
+impl Executor for CpuExec<'_> {
+    type Fault = Infallible;
+
+    fn map<U: Element>(&self, task: Task<'_>, out: &mut [U]) -> Result<(), Infallible> {
+        self.install(|| match Self::op_fast_path::<U>(&task) {
+            Some((input, Some(op))) => cpu::map_into(input, out, op),
+            _ => cpu::eval::map_at(task.program, task.columns, task.start, out),
+        });
+        Ok(())
+    }
+
+    fn partials<U: Element>(&self, task: Task<'_>, reduce: Reduce) -> Result<Vec<U>, Infallible> {
+        Ok(self.install(|| match Self::op_fast_path::<U>(&task) {
+            Some((input, op)) => cpu::map_partials(input, op, reduce),
+            None => cpu::eval::map_partials(task.program, task.columns, task.range(), reduce),
+        }))
+    }
+
+    fn reduce<U: Element>(&self, task: Task<'_>, reduce: Reduce) -> Result<U, Infallible> {
+        let partials = self.partials(task, reduce)?;
+        Ok(self.install(|| cpu::finish(partials, reduce)))
+    }
+}
