@@ -3,6 +3,7 @@
 //! host data.
 
 use crate::dtype::{DType, Element};
+use crate::error::{Error, Result};
 use std::any::Any;
 use std::sync::Arc;
 
@@ -137,4 +138,18 @@ impl HostData {
         // The bytes come from a `Vec` of the type `T` names: aligned for `T`.
         Some(bytemuck::cast_slice_mut(bytes))
     }
+}
+
+/// A new zeroed vector of `len` elements for a result, or
+/// [`Error::OutOfMemory`] where the allocator refuses it: never an abort.
+/// Large vectors come from the allocator's zeroed pages, which the OS
+/// hands out untouched, as `vec!` does.
+pub(crate) fn result_vec<T: Element>(len: usize) -> Result<Vec<T>> {
+    const PROBE_ABOVE: usize = 1 << 20;
+    let bytes = (len as u64).saturating_mul(T::DTYPE.size() as u64);
+    if bytes > PROBE_ABOVE as u64 {
+        let mut probe: Vec<T> = Vec::new();
+        probe.try_reserve_exact(len).map_err(|_| Error::OutOfMemory { bytes, len })?;
+    }
+    Ok(vec![T::default(); len])
 }

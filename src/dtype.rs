@@ -51,10 +51,12 @@ impl DType {
     }
 
     /// True if `value` converts to this type without loss (floats also take
-    /// NaN, infinities and values that round).
+    /// NaN, infinities and values that round, but not a finite value too
+    /// large for the type, which would become an infinity).
     pub fn holds_exactly(self, value: f64) -> bool {
         match self {
-            DType::F32 | DType::F64 => true,
+            DType::F32 => !value.is_finite() || (value as f32).is_finite(),
+            DType::F64 => true,
             DType::I32 => value.fract() == 0.0 && (i32::MIN as f64..=i32::MAX as f64).contains(&value),
             DType::U32 => value.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(&value),
         }

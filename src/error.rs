@@ -103,6 +103,14 @@ pub enum Error {
     /// stage that reads no array, an output of another type.
     #[error("pipeline: {0}")]
     Pipeline(PipelineError),
+    /// The host memory for a result could not be allocated.
+    #[error("cannot allocate {bytes} bytes for the result of {len} elements; run on smaller pieces")]
+    OutOfMemory {
+        /// Bytes asked for (saturated at `u64::MAX`).
+        bytes: u64,
+        /// Elements of the result.
+        len: usize,
+    },
     /// A submitted job panicked; the panic is contained to its handle.
     #[error("job panicked: {0}")]
     JobPanicked(String),
@@ -199,6 +207,21 @@ pub enum ExprError {
         /// The type it is used at.
         dtype: DType,
     },
+    /// The expression reads the element index `i`, a `u32`, over more
+    /// than 2^32 elements, where `i` would wrap.
+    #[error("the element index `i` is a u32, so an expression that reads it runs over at most 2^32 elements; this job has {len}")]
+    IndexRange {
+        /// Elements of the job.
+        len: usize,
+    },
+    /// The tree is deeper than [`MAX_DEPTH`](crate::expr::MAX_DEPTH).
+    #[error("the expression is {depth} levels deep; swath runs expressions at most {max} deep")]
+    TooDeep {
+        /// Levels of the expression.
+        depth: usize,
+        /// The limit.
+        max: usize,
+    },
     /// [`Job::then`](crate::Job::then) after a reduction.
     #[error("cannot map after {reduce}: chain maps first, then reduce")]
     MapAfterReduce {
@@ -256,6 +279,33 @@ pub enum PipelineError {
         /// The type asked for.
         asked: DType,
     },
+}
+
+/// Characters of the user's text an error message quotes at most.
+pub(crate) const EXCERPT_CHARS: usize = 80;
+
+/// `text` as an error message quotes it: whole if short, else its first
+/// [`EXCERPT_CHARS`] characters and `...`. Stops formatting there, so a
+/// huge expression costs no more to quote than a short one.
+pub(crate) fn excerpt(text: impl std::fmt::Display) -> String {
+    struct Bounded(String, usize);
+    impl std::fmt::Write for Bounded {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            for c in s.chars() {
+                if self.1 == EXCERPT_CHARS {
+                    return Err(std::fmt::Error);
+                }
+                self.0.push(c);
+                self.1 += 1;
+            }
+            Ok(())
+        }
+    }
+    let mut out = Bounded(String::new(), 0);
+    if std::fmt::write(&mut out, format_args!("{text}")).is_err() {
+        out.0.push_str("...");
+    }
+    out.0
 }
 
 fn list_or(names: &[String], none: &str) -> String {

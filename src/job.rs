@@ -2,7 +2,7 @@
 //! its inputs, whether it was described by an [`Op`] or an [`Expr`].
 
 use crate::dtype::Element;
-use crate::error::{Error, ExprError, Result};
+use crate::error::{excerpt, Error, ExprError, Result};
 use crate::exec::Task;
 use crate::expr::program::Program;
 use crate::expr::{var, Expr};
@@ -93,7 +93,7 @@ impl<'a, T: Element> Job<'a, T> {
             [name] => name.to_string(),
             names => {
                 let inputs = names.iter().map(|n| n.to_string()).collect();
-                return Err(ExprError::ChainInputs { expr: next.to_string(), inputs }.into());
+                return Err(ExprError::ChainInputs { expr: excerpt(&next), inputs }.into());
             }
         };
         Ok(Job::expr(self.inputs, next.substitute(&name, &self.expr)))

@@ -240,3 +240,15 @@ fn unparsable_names_are_rejected() {
         check::<Op>(text, "op");
     }
 }
+
+/// A result too large to allocate is an error, never an abort; and a
+/// reduction of the same length allocates nothing.
+#[test]
+fn a_result_too_large_to_allocate_is_an_error() {
+    let engine = Engine::cpu();
+    let len = 1usize << 60;
+    let ones = swath::expr::Expr::parse("1").unwrap();
+    let inputs = swath::Inputs::new().with_len(len);
+    let err = engine.eval::<f32>(&ones, &inputs).unwrap_err();
+    assert!(matches!(err, Error::OutOfMemory { bytes, len: n } if bytes == 4 << 60 && n == len), "{err}");
+}

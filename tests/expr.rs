@@ -69,6 +69,38 @@ fn malformed_and_ill_typed_expressions_are_clear_errors() {
     assert!(matches!(err, Error::LengthMismatch { input: 3, output: 2 }));
 }
 
+/// Arithmetic on a condition is an error even when the other operand is
+/// made of numbers only (which take their type from it); on the GPU such
+/// a job never reaches the device, so it never counts against its health.
+#[test]
+fn arithmetic_on_a_condition_is_an_error_whatever_the_other_operand() {
+    let x: Vec<f32> = (0..10).map(|k| k as f32 / 10.0).collect();
+    let inputs = Inputs::new().with("x", &x);
+    let cases = [
+        "1 + (x > 0)",
+        "min(1, x > 0)",
+        "2 - (x >= 0)",
+        "(1+2) * (x > 0)",
+        "select(1 < (x > 0), 1, 0)",
+        "pow(2, x > 0)",
+        "select(x > 0.5, 1, 2) + (x > 0.5)",
+        "select(x > 0.5, 1, x > 0)",
+    ];
+    let mut engines = vec![cpu()];
+    engines.extend(gpu_engine("arithmetic_on_a_condition_is_an_error_whatever_the_other_operand"));
+    for engine in &engines {
+        for text in cases {
+            let expr = Expr::parse(text).unwrap();
+            assert!(matches!(expr.check(&[("x", DType::F32)], DType::F32), Err(Error::Expr(_))), "{text}");
+            for _ in 0..4 {
+                let err = engine.eval::<f32>(&expr, &inputs).unwrap_err();
+                assert!(matches!(err, Error::Expr(_)), "{text}: {err:?}");
+            }
+        }
+        assert!(engine.gpu().is_none() || engine.gpu_healthy(), "user errors leave the GPU healthy");
+    }
+}
+
 #[test]
 fn chained_maps_fuse_into_one_expression() {
     let xs = random::<f32>("chain", 5000, (0.0, 4.0));
@@ -264,4 +296,126 @@ fn a_new_constant_reuses_the_compiled_kernel() {
     assert!(first.iter().zip(&second).zip(&xs).all(|((a, b), x)| *a == x * 2.0 + 1.0 && *b == x * 3.0 + -7.5));
     gpu.eval::<f32>(&(var("x") * 3.0 / 7.5), &inputs).unwrap();
     assert_eq!(gpu.compiled_kernels(), compiled + 1, "a new operator is a new kernel");
+}
+
+/// The element index `i` is a u32: a job that reads it over more than 2^32
+/// elements is an error, never a wrapped index and a wrong answer.
+#[test]
+fn the_index_past_u32_is_an_error_not_a_wrong_answer() {
+    let expr = Expr::parse("select(i == 0, 1, 0)").unwrap();
+    let past = u32::MAX as usize + 2;
+    for engine in [cpu(), Engine::builder().policy(Policy::Auto).build().unwrap()] {
+        let err = engine.eval_reduce::<u32>(&expr, &Inputs::new().with_len(past), Reduce::Sum).unwrap_err();
+        assert!(matches!(err, Error::Expr(swath::ExprError::IndexRange { len }) if len == past), "{err}");
+    }
+    // Up to 2^32 elements `i` is right; a program without `i` has no such limit.
+    let fine = Expr::parse("select(i == 0, 1, 0)").unwrap();
+    assert_eq!(cpu().eval_reduce::<u32>(&fine, &Inputs::new().with_len(3), Reduce::Sum).unwrap(), 1);
+}
+
+/// A float literal too large for f32 is an error, as an out-of-range
+/// integer literal is, not an infinity.
+#[test]
+fn a_float_literal_out_of_range_is_an_error() {
+    let x = vec![1.0f32; 4];
+    let err = cpu().eval::<f32>(&Expr::parse("x + 1e39").unwrap(), &Inputs::new().with("x", &x)).unwrap_err();
+    assert!(matches!(err, Error::Expr(swath::ExprError::LiteralRange { .. })), "{err}");
+    assert!(matches!(cpu().map(&x, Op::Add(1e40)), Err(Error::InvalidScalar { .. })));
+    let inf = cpu().eval::<f32>(&Expr::parse("x + inf").unwrap(), &Inputs::new().with("x", &x)).unwrap();
+    assert_eq!(inf, [f32::INFINITY; 4], "infinity written as such is a value");
+    let wide = vec![1.0f64; 4];
+    assert_eq!(cpu().eval::<f64>(&Expr::parse("x + 1e39").unwrap(), &Inputs::new().with("x", &wide)).unwrap()[0], 1e39);
+}
+
+/// Error messages quote at most a short excerpt of the user's text, so a
+/// huge number or expression gives a short message.
+#[test]
+fn error_messages_quote_a_short_excerpt() {
+    let digits = "9".repeat(100_000);
+    let err = Expr::parse(&format!("x + {digits}")).unwrap_err();
+    assert!(err.to_string().len() < 300, "{} bytes", err.to_string().len());
+    let err = Expr::parse(&format!("x + {digits}q")).unwrap_err();
+    assert!(err.to_string().len() < 300, "{} bytes", err.to_string().len());
+    let x = vec![1i32; 3];
+    let long = format!("sqrt(x{})", " + x".repeat(500));
+    let err = cpu().eval::<i32>(&Expr::parse(&long).unwrap(), &Inputs::new().with("x", &x)).unwrap_err();
+    assert!(matches!(err, Error::Expr(_)) && err.to_string().len() < 300, "{err}");
+    // Shared subtrees print exponentially long; the excerpt stops early.
+    let mut e = var("x");
+    for _ in 0..40 {
+        e = &e * &e;
+    }
+    let err = e.check(&[("x", DType::F32)], DType::I32).unwrap_err();
+    assert!(err.to_string().len() < 300, "{err}");
+}
+
+/// A subtree shared in the tree is compiled and evaluated once: cost grows
+/// with the distinct nodes, not with the tree written out (2^40 leaves here).
+#[test]
+fn shared_subtrees_cost_once() {
+    let x: Vec<f32> = (0..1000).map(|k| 1.0 + k as f32 * 1e-9).collect();
+    let inputs = Inputs::new().with("x", &x);
+    let mut squares = var("x");
+    for _ in 0..40 {
+        squares = &squares * &squares;
+    }
+    assert_eq!(squares.inputs(), ["x"]);
+    let out = cpu().eval::<f32>(&squares, &inputs).unwrap();
+    assert_eq!(out[0], 1.0);
+    let mut logistic = var("x") * 0.5;
+    for _ in 0..30 {
+        logistic = 3.7 * &logistic * (1.0 - &logistic);
+    }
+    let mut reference = 0.5f32 * x[7];
+    for _ in 0..30 {
+        reference = 3.7 * reference * (1.0 - reference);
+    }
+    for engine in std::iter::once(cpu()).chain(gpu_engine("shared_subtrees_cost_once")) {
+        let out = engine.eval::<f32>(&logistic, &inputs).unwrap();
+        assert!((out[7] - reference).abs() <= 1e-3, "{} vs {reference}", out[7]);
+    }
+}
+
+/// A program too long to compile for the GPU in reasonable time runs on
+/// the CPU, with the reason, whatever the policy.
+#[test]
+fn a_program_too_long_for_the_gpu_runs_on_the_cpu() {
+    let mut e = var("x");
+    for k in 0..400 {
+        e = e * 1.0 + f64::from(k % 3);
+    }
+    let x = vec![1.0f32; 2048];
+    let Some(engine) = gpu_engine("a_program_too_long_for_the_gpu_runs_on_the_cpu") else { return };
+    let job = Job::<f32>::expr(Inputs::new().with("x", &x), e);
+    let decision = engine.explain(&job);
+    assert!(matches!(decision.reason, swath::Reason::ProgramTooLarge { steps } if steps > 1000), "{decision}");
+    let outcome = engine.run(&job).unwrap();
+    assert_eq!((outcome.device, outcome.value.array().unwrap()[0]), (Device::Cpu, 400.0));
+}
+
+/// A tree built from Rust deeper than `MAX_DEPTH` is measured, printed,
+/// compared, searched and dropped without recursion, and is an error when
+/// checked or run, on both paths.
+#[test]
+fn a_tree_of_any_depth_is_an_error_or_handled_never_a_stack_overflow() {
+    use swath::expr::MAX_DEPTH;
+    let chain = |levels: usize| (0..levels).fold(var("x"), |e, _| e + 1.0);
+    let deep = chain(50_000);
+    assert_eq!(deep.depth(), 50_000);
+    assert!(deep.to_string().len() < 100, "{deep}");
+    assert!(deep == deep.clone() && deep == chain(50_000) && deep != chain(49_999));
+    assert_eq!(deep.inputs(), ["x"]);
+    let x = vec![1.0f32; 2048];
+    let inputs = Inputs::new().with("x", &x);
+    let too_deep = |err: Error| matches!(err, Error::Expr(swath::ExprError::TooDeep { depth, max }) if depth >= 50_000 && max == MAX_DEPTH);
+    assert!(too_deep(deep.check(&[("x", DType::F32)], DType::F32).unwrap_err()));
+    for engine in std::iter::once(cpu()).chain(gpu_engine("a_tree_of_any_depth_is_an_error_or_handled")) {
+        assert!(too_deep(engine.eval::<f32>(&deep, &inputs).unwrap_err()));
+        assert!(too_deep(engine.eval_reduce::<f32>(&deep, &inputs, Reduce::Sum).unwrap_err()));
+        assert!(too_deep(engine.run(&Job::<f32>::map(&x, Op::Abs).then(deep.clone()).unwrap()).unwrap_err()));
+    }
+    // At the limit it runs.
+    let deepest = chain(MAX_DEPTH);
+    assert_eq!(cpu().eval::<f32>(&deepest, &inputs).unwrap()[0], 1.0 + MAX_DEPTH as f32);
+    drop(chain(1_000_000));
 }

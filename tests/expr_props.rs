@@ -129,3 +129,41 @@ proptest! {
         prop_assert_eq!(fused, on_cpu.iter().copied().max().unwrap());
     }
 }
+
+/// Any tree over inputs of two types, literals, `i`, conditions, every
+/// function and every cast: most are ill-typed.
+fn any_tree() -> impl Strategy<Value = Expr> {
+    let leaf =
+        prop_oneof![Just(var("a")), Just(var("n")), Just(index()), (-4i32..4).prop_map(|k| lit(k as f64 * 0.5)),];
+    leaf.prop_recursive(4, 24, 3, |inner| {
+        prop_oneof![
+            (inner.clone(), proptest::sample::select(Unary::ALL.to_vec())).prop_map(|(a, op)| a.unary(op)),
+            (inner.clone(), inner.clone(), proptest::sample::select(Binary::ALL.to_vec()))
+                .prop_map(|(a, b, op)| a.binary(op, b)),
+            (inner.clone(), inner.clone(), inner.clone()).prop_map(|(c, a, b)| select(c, a, b)),
+            (inner.clone(), proptest::sample::select(DType::ALL.to_vec())).prop_map(|(a, t)| a.cast(t)),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Type checking takes any tree without a panic, and a tree it accepts
+    /// evaluates without one, for every output type.
+    #[test]
+    fn any_tree_is_checked_without_a_panic(expr in any_tree()) {
+        let (a, n) = ([0.5f32, -1.5, 2.0], [3i32, -7, 0]);
+        let inputs = Inputs::new().with("a", &a).with("n", &n);
+        for output in DType::ALL {
+            let checked = expr.check(&[("a", DType::F32), ("n", DType::I32)], output);
+            let evaluated = match output {
+                DType::F32 => cpu().eval::<f32>(&expr, &inputs).map(drop),
+                DType::F64 => cpu().eval::<f64>(&expr, &inputs).map(drop),
+                DType::I32 => cpu().eval::<i32>(&expr, &inputs).map(drop),
+                DType::U32 => cpu().eval::<u32>(&expr, &inputs).map(drop),
+            };
+            prop_assert_eq!(checked.is_ok(), evaluated.is_ok(), "{} as {}", expr, output);
+        }
+    }
+}

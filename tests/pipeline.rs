@@ -230,3 +230,28 @@ fn assert_same_bits(got: &[f32], expected: &[f32], what: &str) {
         assert!(a.to_bits() == b.to_bits(), "{what}: element {k} is {a}, expected {b}");
     }
 }
+
+/// A long chain of arrays, each made from the last and the last dropped:
+/// lineage kept for recovery stays bounded, and dropping the chain does
+/// not recurse through it.
+#[test]
+fn a_long_chain_of_arrays_keeps_bounded_lineage() {
+    let engine = Engine::cpu();
+    let mut x = engine.array(vec![0.5f32, -2.0, 7.0]);
+    for _ in 0..300_000 {
+        x = x.map(Op::Add(1.0)).unwrap();
+    }
+    assert_eq!(x.to_vec().unwrap(), [300_000.5, 299_998.0, 300_007.0]);
+    drop(x);
+
+    const TEST: &str = "a_long_chain_of_arrays_keeps_bounded_lineage";
+    let Some(gpu) = gpu_engine(TEST) else { return };
+    let mut x = gpu.array(vec![0.5f32, -2.0, 7.0]);
+    for _ in 0..200 {
+        x = x.map(Op::Add(1.0)).unwrap();
+    }
+    assert!(x.on_gpu());
+    // Past the checkpoints, a lost device still loses nothing.
+    assert!(gpu.inject_gpu_fault(swath::InjectedFault::DeviceLost));
+    assert_eq!(x.to_vec().unwrap(), [200.5, 198.0, 207.0]);
+}

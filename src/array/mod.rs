@@ -35,7 +35,7 @@ mod run;
 pub(crate) use pipeline::StageSpec;
 pub use pipeline::{Outputs, Pipeline};
 
-use crate::column::HostData;
+use crate::column::{result_vec, HostData};
 use crate::dtype::{DType, Element};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -108,7 +108,7 @@ impl<T: Element> Array<T> {
         match &self.raw.store {
             Store::Host(data) => Ok(data.to_vec()),
             Store::Device(device) => {
-                let mut out = vec![T::default(); self.raw.len];
+                let mut out = result_vec::<T>(self.raw.len)?;
                 match self.raw.engine.read_device(device, &mut out) {
                     Ok(()) => Ok(out),
                     Err(_) => Ok(self.raw.origin.recompute(&self.raw.engine).to_vec()),
@@ -217,16 +217,31 @@ pub(crate) enum Origin {
     /// Values given by the caller.
     Data(HostData),
     /// `program` over the arrays `inputs` (in its slot order), `len`
-    /// elements, reduced with `reduce` if set.
-    Stage { program: Program, inputs: Vec<Arc<Origin>>, len: usize, reduce: Option<Reduce> },
+    /// elements, reduced with `reduce` if set; `depth` stages above the
+    /// source data at most.
+    Stage { program: Program, inputs: Vec<Arc<Origin>>, len: usize, reduce: Option<Reduce>, depth: usize },
 }
 
+/// Stages of lineage an array on the GPU keeps at most. A longer chain
+/// (`x = x.map(..)` in a loop) is checkpointed: the array is read back
+/// once and its host values become its origin, so neither the memory
+/// that lineage holds nor the cost of recomputing it grows without bound.
+pub(crate) const MAX_LINEAGE: usize = 64;
+
 impl Origin {
+    /// Stages between this array and the source data.
+    pub fn depth(&self) -> usize {
+        match self {
+            Origin::Data(_) => 0,
+            Origin::Stage { depth, .. } => *depth,
+        }
+    }
+
     /// The values, computed on `engine`'s CPU pool from the source data.
     pub fn recompute(&self, engine: &Engine) -> HostData {
         match self {
             Origin::Data(data) => data.clone(),
-            Origin::Stage { program, inputs, len, reduce } => {
+            Origin::Stage { program, inputs, len, reduce, .. } => {
                 let inputs: Vec<HostData> = inputs.iter().map(|origin| origin.recompute(engine)).collect();
                 let columns: Vec<_> = inputs.iter().map(HostData::column).collect();
                 evaluate(&engine.cpu_exec(), program, &columns, *len, *reduce, None)

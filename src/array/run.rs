@@ -1,7 +1,7 @@
 //! Arrays and pipelines on the engine: where a new array lives, and how a
 //! pipeline's stages are checked, routed and dispatched like any job.
 
-use super::{Array, Origin, Raw, StageSpec, Store};
+use super::{Array, Origin, Raw, StageSpec, Store, MAX_LINEAGE};
 use crate::column::HostData;
 use crate::dtype::{DType, Element};
 use crate::engine::{Engine, Outcome, Route};
@@ -113,10 +113,25 @@ pub(crate) fn run_pipeline(
         .filter_map(|(array, store)| Some((array, store?)))
         .map(|(array, store)| {
             let raw = Raw { engine: engine.clone(), dtype: array.dtype, len: array.len, store, origin: array.origin };
-            Named { name: array.name, raw }
+            Named { name: array.name, raw: collapse_lineage(raw) }
         })
         .collect();
     Ok((kept, outcome.with(())))
+}
+
+/// `raw` with no more lineage than it needs: values in host memory are
+/// their own origin, and an array on the GPU more than [`MAX_LINEAGE`]
+/// stages from its source data is read back once to be its own.
+fn collapse_lineage(raw: Raw) -> Raw {
+    let checkpoint = match &raw.store {
+        Store::Host(data) => Some(data.clone()),
+        Store::Device(_) if raw.origin.depth() > MAX_LINEAGE => Some(raw.host()),
+        Store::Device(_) => None,
+    };
+    match checkpoint {
+        Some(data) => Raw { origin: Arc::new(Origin::Data(data)), ..raw },
+        None => raw,
+    }
 }
 
 /// Where a pipeline runs: on the GPU if it can run every stage and,
@@ -207,12 +222,14 @@ fn check(known: &[Known], spec: &StageSpec, keep: bool) -> Result<(Stage, Arc<Or
         let lengths = reads.iter().map(|&k| (known[k].name.clone(), known[k].len)).collect();
         return Err(Error::InputLengths { lengths });
     }
+    program.check_len(len)?;
     if let Some(reduce) = spec.reduce {
         if len == 0 && !reduce.has_identity() {
             return Err(Error::EmptyReduction { reduce });
         }
     }
-    let inputs = reads.iter().map(|&k| known[k].origin.clone()).collect();
-    let origin = Arc::new(Origin::Stage { program: program.clone(), inputs, len, reduce: spec.reduce });
+    let inputs: Vec<Arc<Origin>> = reads.iter().map(|&k| known[k].origin.clone()).collect();
+    let depth = 1 + inputs.iter().map(|origin| origin.depth()).max().unwrap_or(0);
+    let origin = Arc::new(Origin::Stage { program: program.clone(), inputs, len, reduce: spec.reduce, depth });
     Ok((Stage { program, reads, len, reduce: spec.reduce, keep }, origin))
 }

@@ -86,6 +86,7 @@ impl Engine {
         if task.len != out.len() {
             return Err(Error::LengthMismatch { input: task.len, output: out.len() });
         }
+        task.program.check_len(task.len)?;
         let route = self.route(&Shape::new(shape, task.len, None));
         Ok(self.dispatch(route, &mut MapWork { task, out }))
     }
@@ -101,6 +102,7 @@ impl Engine {
         if task.len == 0 && !reduce.has_identity() {
             return Err(Error::EmptyReduction { reduce });
         }
+        task.program.check_len(task.len)?;
         let route = self.route(&Shape::new(shape, task.len, Some(reduce)));
         Ok(self.dispatch(route, &mut ReduceWork::new(task, reduce)))
     }

@@ -2,6 +2,7 @@
 //! compiled program over zipped inputs, run through the one dispatch.
 
 use super::Engine;
+use crate::column::result_vec;
 use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::exec::{infallible, CpuExec, Executor, Task};
@@ -27,7 +28,7 @@ impl Engine {
     pub fn eval<U: Element>(&self, expr: &Expr, inputs: &Inputs<'_>) -> Result<Vec<U>> {
         let program = Program::compile(expr, &inputs.types(), U::DTYPE)?;
         let task = Task::new(&program, &inputs.columns, inputs.common_len()?);
-        let mut out = vec![U::default(); task.len];
+        let mut out = result_vec::<U>(task.len)?;
         self.map_task(task, &mut out)?;
         Ok(out)
     }

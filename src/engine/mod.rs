@@ -17,7 +17,7 @@ pub use outcome::{Outcome, Output};
 
 pub(crate) use dispatch::Route;
 
-use crate::column::Column;
+use crate::column::{result_vec, Column};
 use crate::cpu;
 use crate::dtype::Element;
 use crate::error::{Error, GpuError, Result};
@@ -168,7 +168,7 @@ impl Engine {
         let task = job.task()?;
         let outcome = match job.reduction() {
             None => {
-                let mut out = vec![T::default(); task.len];
+                let mut out = result_vec::<T>(task.len)?;
                 self.execute_map(task, ProgramShape::of(task.program), &mut out)?.with(Output::Array(out))
             }
             Some(reduce) => {
@@ -182,7 +182,7 @@ impl Engine {
 
     /// `op` applied to every element, as a new vector.
     pub fn map<T: Element>(&self, input: &[T], op: Op) -> Result<Vec<T>> {
-        let mut out = vec![T::default(); input.len()];
+        let mut out = result_vec::<T>(input.len())?;
         self.map_into(input, &mut out, op)?;
         Ok(out)
     }
@@ -259,10 +259,11 @@ impl Engine {
         if decision.device != Device::Gpu {
             return Err(GpuError::Unsupported(decision.reason.to_string()).into());
         }
+        task.program.check_len(task.len)?;
         let exec = GpuExec::profiling(&gpu);
         let value = match job.reduction() {
             None => {
-                let mut out = vec![T::default(); task.len];
+                let mut out = result_vec::<T>(task.len)?;
                 MapWork { task, out: &mut out }.on_gpu(&exec)?;
                 Output::Array(out)
             }

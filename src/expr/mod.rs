@@ -22,8 +22,9 @@
 //! - Functions: `abs sq sqrt exp log sin cos tanh floor ceil round` of one argument,
 //!   `min max pow` of two, `clamp(x, lo, hi)`, `select(cond, then, else)`,
 //!   and the casts `f32(x) f64(x) i32(x) u32(x)`.
-//! - Limits, so that no text can overflow the stack: 200 levels of
-//!   parentheses, calls and prefix operators, and trees 1,000 deep.
+//! - Limits, so that no expression can overflow the stack: 200 levels of
+//!   parentheses, calls and prefix operators in text, and trees
+//!   [`MAX_DEPTH`] (1,000) deep, whether parsed or built from Rust.
 //!
 //! # Types
 //! Inputs have their array's element type; `i` is `u32`; a number takes
@@ -65,11 +66,19 @@ mod parse;
 mod print;
 pub(crate) mod program;
 mod tree;
+mod walk;
 pub(crate) mod wgsl;
 
 pub use tree::{index, lit, select, var, Binary, Expr, Unary};
 
 use crate::error::{Error, Result};
+
+/// Deepest expression swath runs, prints or parses: levels of operators
+/// above the deepest leaf. Text deeper than this is a syntax error; a
+/// tree built deeper from Rust is an [`ExprError::TooDeep`](crate::ExprError::TooDeep)
+/// when checked or run (and prints as a short note), so no expression can
+/// overflow the stack. Any depth can still be built, compared and dropped.
+pub const MAX_DEPTH: usize = 1000;
 
 /// Largest difference between the CPU and the GPU for the functions
 /// computed within a bound (see the module docs), relative to the larger

@@ -16,15 +16,13 @@
 //!   makes a deep tree).
 
 use super::tree::{index, lit, select, var, Binary, Expr, Node, Unary};
+use super::MAX_DEPTH;
 use crate::dtype::DType;
-use crate::error::{Error, Result};
+use crate::error::{excerpt, Error, Result};
 use std::fmt;
 
 /// Most levels of parentheses, calls and prefix operators in one text.
 const MAX_NESTING: usize = 200;
-
-/// Deepest tree a text may make (leaves are depth 0).
-const MAX_DEPTH: usize = 1000;
 
 /// How tightly prefix `-` and `!` bind: tighter than every infix operator.
 pub(super) const PREFIX: u8 = 6;
@@ -100,8 +98,8 @@ struct Token<'a> {
 fn describe(token: &Token<'_>) -> String {
     match token.kind {
         Kind::End => "the end of the input".to_string(),
-        Kind::Number(_) => format!("the number `{}`", token.text),
-        _ => format!("`{}`", token.text),
+        Kind::Number(_) => format!("the number `{}`", excerpt(token.text)),
+        _ => format!("`{}`", excerpt(token.text)),
     }
 }
 
@@ -184,14 +182,14 @@ impl<'a> Lexer<'a> {
         }
         let text = &rest[..len];
         if let Some(&next) = bytes.get(len).filter(|b| b.is_ascii_alphanumeric() || **b == b'_' || **b == b'.') {
-            let message = format!("unexpected `{}` right after the number `{text}`", char::from(next));
+            let message = format!("unexpected `{}` right after the number `{}`", char::from(next), excerpt(text));
             return Err(syntax(self.at(len), message));
         }
-        let value: f64 = text.parse().map_err(|_| syntax(self.pos, format!("`{text}` is not a number")))?;
+        let value: f64 = text.parse().map_err(|_| syntax(self.pos, format!("`{}` is not a number", excerpt(text))))?;
         if value.is_infinite() {
             return Err(syntax(
                 self.pos,
-                format!("the number `{text}` is too large for f64; write `inf` for infinity"),
+                format!("the number `{}` is too large for f64; write `inf` for infinity", excerpt(text)),
             ));
         }
         Ok((Kind::Number(value), len))
@@ -442,7 +440,7 @@ impl<'a> Parser<'a> {
         let called = self.peek()?.kind == Kind::LParen;
         let Some(function) = Function::from_name(name.text) else {
             if called {
-                let message = format!("unknown function `{}`; the functions are {}", name.text, functions());
+                let message = format!("unknown function `{}`; the functions are {}", excerpt(name.text), functions());
                 return Err(syntax(name.pos, message));
             }
             return Ok(Parsed::leaf(match name.text {

@@ -9,14 +9,30 @@
 
 use super::parse::{precedence, PREFIX};
 use super::tree::{Binary, Expr, Node, Unary};
+use super::MAX_DEPTH;
 use std::fmt;
 
 /// How tightly calls, names and numbers bind: they never need parentheses.
 const ATOM: u8 = PREFIX + 1;
 
 impl fmt::Display for Expr {
+    /// The text of the tree; a tree deeper than [`MAX_DEPTH`] (built from
+    /// Rust, since no text parses to one) prints as a short note instead,
+    /// which printing it level by level could not reach.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.node() {
+        match self.depth() {
+            depth if depth > MAX_DEPTH => write!(f, "<an expression {depth} levels deep>"),
+            _ => Text(self).fmt(f),
+        }
+    }
+}
+
+/// An expression known to be at most [`MAX_DEPTH`] deep, printed level by level.
+struct Text<'a>(&'a Expr);
+
+impl fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.node() {
             Node::Input(name) => f.write_str(name),
             Node::Index => f.write_str("i"),
             Node::Literal(value) => write_literal(*value, f),
@@ -24,17 +40,19 @@ impl fmt::Display for Expr {
                 f.write_str(op.name())?;
                 write_operand(operand, PREFIX, f)
             }
-            Node::Unary(op, operand) => write!(f, "{}({operand})", op.name()),
+            Node::Unary(op, operand) => write!(f, "{}({})", op.name(), Text(operand)),
             Node::Binary(op, a, b) => write_binary(*op, a, b, f),
-            Node::Select(cond, then, otherwise) => write!(f, "select({cond}, {then}, {otherwise})"),
-            Node::Cast(dtype, operand) => write!(f, "{dtype}({operand})"),
+            Node::Select(cond, then, otherwise) => {
+                write!(f, "select({}, {}, {})", Text(cond), Text(then), Text(otherwise))
+            }
+            Node::Cast(dtype, operand) => write!(f, "{dtype}({})", Text(operand)),
         }
     }
 }
 
 fn write_binary(op: Binary, a: &Expr, b: &Expr, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let Some(power) = precedence(op) else {
-        return write!(f, "{}({a}, {b})", op.name());
+        return write!(f, "{}({}, {})", op.name(), Text(a), Text(b));
     };
     // Operators associate to the left, so only the left operand may be
     // another operator of the same power unparenthesised; comparisons do
@@ -48,9 +66,9 @@ fn write_binary(op: Binary, a: &Expr, b: &Expr, f: &mut fmt::Formatter<'_>) -> f
 /// `e`, in parentheses if its outermost operator binds looser than `min`.
 fn write_operand(e: &Expr, min: u8, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     if binding(e) < min {
-        write!(f, "({e})")
+        write!(f, "({})", Text(e))
     } else {
-        write!(f, "{e}")
+        write!(f, "{}", Text(e))
     }
 }
 

@@ -3,8 +3,10 @@
 
 use super::tree::{Binary, Expr, Node, Unary};
 use crate::dtype::DType;
-use crate::error::{ExprError, Result};
+use crate::error::{excerpt, ExprError, Result};
 use crate::op::Op;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The type of a step's value: a number or a condition.
@@ -137,14 +139,24 @@ impl Program {
     /// Type-checks `expr` over inputs named and typed by `inputs`, for a
     /// result of type `output`, and flattens it.
     pub fn compile(expr: &Expr, inputs: &[(&str, DType)], output: DType) -> Result<Program> {
-        let mut builder = Builder { inputs, steps: vec![], consts: vec![], const_types: vec![], columns: vec![] };
+        let depth = expr.depth();
+        if depth > super::MAX_DEPTH {
+            return Err(ExprError::TooDeep { depth, max: super::MAX_DEPTH }.into());
+        }
+        let mut builder = Builder {
+            inputs,
+            steps: vec![],
+            consts: vec![],
+            const_types: vec![],
+            columns: vec![],
+            lowered: HashMap::new(),
+            naturals: RefCell::default(),
+        };
         let root = builder.lower(expr, Some(output))?;
         match builder.steps[root].ty {
             Ty::Num(dtype) if dtype == output => {}
-            Ty::Num(found) => {
-                return Err(ExprError::OutputType { expr: expr.to_string(), found, expected: output }.into())
-            }
-            Ty::Bool => return Err(ExprError::ConditionResult { expr: expr.to_string() }.into()),
+            Ty::Num(found) => return Err(ExprError::OutputType { expr: excerpt(expr), found, expected: output }.into()),
+            Ty::Bool => return Err(ExprError::ConditionResult { expr: excerpt(expr) }.into()),
         }
         let inputs = builder.slot_types();
         let structure = Structure { steps: builder.steps, inputs, consts: builder.const_types };
@@ -158,6 +170,17 @@ impl Program {
             Some(op) => Program::compile(&op.to_expr(super::var("x")), &[("x", dtype)], dtype),
             None => Ok(Program::identity(dtype)),
         }
+    }
+
+    /// Checks that the program can run over `len` elements: the element
+    /// index `i` is a `u32`, so a program that reads it covers at most
+    /// 2^32 elements; past that `i` would wrap and give wrong answers.
+    pub fn check_len(&self, len: usize) -> Result<()> {
+        let reads_index = self.structure.steps.iter().any(|instr| instr.step == Step::Index);
+        if reads_index && len as u64 > u64::from(u32::MAX) + 1 {
+            return Err(ExprError::IndexRange { len }.into());
+        }
+        Ok(())
     }
 
     /// The identity over one input of `dtype` (the input's first column).
@@ -201,6 +224,13 @@ struct Builder<'a> {
     const_types: Vec<DType>,
     /// Column of each input slot, in order of first use.
     columns: Vec<usize>,
+    /// The step of each subtree already lowered, by node and type hint:
+    /// a subtree shared in the tree (`let y = x * x; y + y`) is one step,
+    /// so compiling costs time linear in the distinct nodes, not in the
+    /// size of the tree written out, which can be exponential.
+    lowered: HashMap<(*const Node, Option<DType>), usize>,
+    /// The natural type of each subtree already asked, by node.
+    naturals: RefCell<HashMap<*const Node, Option<Ty>>>,
 }
 
 impl Builder<'_> {
@@ -223,6 +253,15 @@ impl Builder<'_> {
     /// The type `e` has on its own, without context; `None` for an
     /// expression of literals only, which takes its type from its context.
     fn natural(&self, e: &Expr) -> Result<Option<Ty>> {
+        if let Some(&ty) = self.naturals.borrow().get(&e.as_ptr()) {
+            return Ok(ty);
+        }
+        let ty = self.natural_of_node(e)?;
+        self.naturals.borrow_mut().insert(e.as_ptr(), ty);
+        Ok(ty)
+    }
+
+    fn natural_of_node(&self, e: &Expr) -> Result<Option<Ty>> {
         Ok(match e.node() {
             Node::Input(name) => Some(Ty::Num(self.inputs[self.column(name)?].1)),
             Node::Index => Some(Ty::Num(DType::U32)),
@@ -239,7 +278,7 @@ impl Builder<'_> {
     fn common(&self, whole: &Expr, a: &Expr, b: &Expr, hint: Option<DType>) -> Result<Ty> {
         match (self.natural(a)?, self.natural(b)?) {
             (Some(s), Some(t)) if s != t => {
-                Err(ExprError::TypeMismatch { expr: whole.to_string(), left: name(s), right: name(t) }.into())
+                Err(ExprError::TypeMismatch { expr: excerpt(whole), left: name(s), right: name(t) }.into())
             }
             (Some(t), _) | (None, Some(t)) => Ok(t),
             (None, None) => Ok(Ty::Num(hint.unwrap_or(DType::F32))),
@@ -249,6 +288,16 @@ impl Builder<'_> {
     /// Appends the steps of `e`; `hint` types the literals of an
     /// expression that has no type of its own. Returns the result's step.
     fn lower(&mut self, e: &Expr, hint: Option<DType>) -> Result<usize> {
+        let key = (e.as_ptr(), hint);
+        if let Some(&step) = self.lowered.get(&key) {
+            return Ok(step);
+        }
+        let step = self.lower_node(e, hint)?;
+        self.lowered.insert(key, step);
+        Ok(step)
+    }
+
+    fn lower_node(&mut self, e: &Expr, hint: Option<DType>) -> Result<usize> {
         match e.node() {
             Node::Input(name) => {
                 let column = self.column(name)?;
@@ -268,9 +317,14 @@ impl Builder<'_> {
             Node::Select(c, a, b) => {
                 let c = self.condition(c)?;
                 let ty = self.common(e, a, b, hint)?;
-                let a = self.lower(a, number(ty))?;
-                let b = self.lower(b, number(ty))?;
-                Ok(self.push(Step::Select(c, a, b), ty))
+                let (a, b) = (self.lower(a, number(ty))?, self.lower(b, number(ty))?);
+                // Two numbers of one type, or two conditions: numbers-only
+                // operands take a condition's type as `f32`, so check both.
+                let (s, t) = (self.steps[a].ty, self.steps[b].ty);
+                if s != t {
+                    return Err(ExprError::TypeMismatch { expr: excerpt(e), left: name(s), right: name(t) }.into());
+                }
+                Ok(self.push(Step::Select(c, a, b), s))
             }
             Node::Cast(dtype, a) => {
                 let a = self.lower(a, Some(*dtype))?;
@@ -296,7 +350,7 @@ impl Builder<'_> {
         let index = self.lower(a, hint)?;
         let dtype = self.numeric(e, index)?;
         if op.is_float_only() && !dtype.is_float() {
-            return Err(ExprError::FloatOnly { function: op.name(), dtype, expr: e.to_string() }.into());
+            return Err(ExprError::FloatOnly { function: op.name(), dtype, expr: excerpt(e) }.into());
         }
         Ok(self.push(Step::Unary(op, index), Ty::Num(dtype)))
     }
@@ -310,9 +364,9 @@ impl Builder<'_> {
         let hint = if op.is_comparison() { None } else { hint };
         let ty = self.common(e, a, b, hint)?;
         let (a, b) = (self.lower(a, number(ty))?, self.lower(b, number(ty))?);
-        let dtype = self.numeric(e, a)?;
+        let dtype = self.numbers(e, a, b)?;
         if op == Binary::Pow && !dtype.is_float() {
-            return Err(ExprError::FloatOnly { function: "pow", dtype, expr: e.to_string() }.into());
+            return Err(ExprError::FloatOnly { function: "pow", dtype, expr: excerpt(e) }.into());
         }
         let ty = if op.is_comparison() { Ty::Bool } else { Ty::Num(dtype) };
         Ok(self.push(Step::Binary(op, a, b), ty))
@@ -323,15 +377,28 @@ impl Builder<'_> {
         let index = self.lower(e, None)?;
         match self.steps[index].ty {
             Ty::Bool => Ok(index),
-            Ty::Num(dtype) => Err(ExprError::NotACondition { expr: e.to_string(), dtype }.into()),
+            Ty::Num(dtype) => Err(ExprError::NotACondition { expr: excerpt(e), dtype }.into()),
         }
+    }
+
+    /// The number type steps `a` and `b` share: an error if either is a
+    /// condition, or if they differ. Both are checked: an operand made of
+    /// numbers only takes its type from the other, and when that is a
+    /// condition the numbers default to `f32`, so checking one side alone
+    /// would let `1 + (x > 0)` through.
+    fn numbers(&self, whole: &Expr, a: usize, b: usize) -> Result<DType> {
+        let (s, t) = (self.numeric(whole, a)?, self.numeric(whole, b)?);
+        if s != t {
+            return Err(ExprError::TypeMismatch { expr: excerpt(whole), left: s.name(), right: t.name() }.into());
+        }
+        Ok(s)
     }
 
     /// The number type of step `index`, an error if it is a condition.
     fn numeric(&self, whole: &Expr, index: usize) -> Result<DType> {
         match self.steps[index].ty {
             Ty::Num(dtype) => Ok(dtype),
-            Ty::Bool => Err(ExprError::ArithmeticOnCondition { expr: whole.to_string() }.into()),
+            Ty::Bool => Err(ExprError::ArithmeticOnCondition { expr: excerpt(whole) }.into()),
         }
     }
 }

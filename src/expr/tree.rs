@@ -299,6 +299,28 @@ impl Expr {
         Expr(Arc::new(node))
     }
 
+    /// Levels of operators above the deepest leaf (0 for a leaf). A
+    /// subtree shared in several places counts once, so this costs time
+    /// linear in the distinct nodes.
+    ///
+    /// ```
+    /// use swath::expr::{var, MAX_DEPTH};
+    /// let mut e = var("x");
+    /// for _ in 0..MAX_DEPTH + 1 {
+    ///     e = e + 1.0;
+    /// }
+    /// assert_eq!(e.depth(), MAX_DEPTH + 1);
+    /// assert!(e.check(&[("x", swath::DType::F32)], swath::DType::F32).is_err()); // too deep to run
+    /// ```
+    pub fn depth(&self) -> usize {
+        super::walk::depth(self)
+    }
+
+    /// The root node's address: the identity of a shared subtree.
+    pub(crate) fn as_ptr(&self) -> *const Node {
+        Arc::as_ptr(&self.0)
+    }
+
     pub(crate) fn node(&self) -> &Node {
         &self.0
     }
@@ -447,7 +469,7 @@ impl Expr {
     /// ```
     pub fn inputs(&self) -> Vec<&str> {
         let mut names: Vec<&str> = Vec::new();
-        self.visit(&mut |node| {
+        super::walk::visit(self, &mut |node| {
             if let Node::Input(name) = node {
                 if !names.contains(&&**name) {
                     names.push(name);
@@ -468,33 +490,14 @@ impl Expr {
     /// # Ok::<(), swath::Error>(())
     /// ```
     pub fn substitute(&self, name: &str, value: &Expr) -> Expr {
-        let sub = |e: &Expr| e.substitute(name, value);
-        match self.node() {
-            Node::Input(n) if &**n == name => value.clone(),
-            Node::Input(_) | Node::Index | Node::Literal(_) => self.clone(),
-            Node::Unary(op, a) => sub(a).unary(*op),
-            Node::Binary(op, a, b) => sub(a).binary(*op, sub(b)),
-            Node::Select(c, a, b) => select(sub(c), sub(a), sub(b)),
-            Node::Cast(dtype, a) => sub(a).cast(*dtype),
-        }
+        super::walk::substitute(self, name, value)
     }
+}
 
-    /// Calls `f` on every node, parents before children, left to right.
-    pub(crate) fn visit<'a>(&'a self, f: &mut impl FnMut(&'a Node)) {
-        f(self.node());
-        match self.node() {
-            Node::Input(_) | Node::Index | Node::Literal(_) => {}
-            Node::Unary(_, a) | Node::Cast(_, a) => a.visit(f),
-            Node::Binary(_, a, b) => {
-                a.visit(f);
-                b.visit(f);
-            }
-            Node::Select(c, a, b) => {
-                c.visit(f);
-                a.visit(f);
-                b.visit(f);
-            }
-        }
+impl Drop for Node {
+    /// Iterative, so that dropping a tree of any depth cannot overflow the stack.
+    fn drop(&mut self) {
+        super::walk::drop_operands(self);
     }
 }
 
@@ -502,16 +505,7 @@ impl PartialEq for Expr {
     /// Structural equality; literals compare by bits, so `nan == nan` and
     /// `-0 != 0`, which is what a round trip through text must keep.
     fn eq(&self, other: &Expr) -> bool {
-        match (self.node(), other.node()) {
-            (Node::Input(a), Node::Input(b)) => a == b,
-            (Node::Index, Node::Index) => true,
-            (Node::Literal(a), Node::Literal(b)) => a.to_bits() == b.to_bits(),
-            (Node::Unary(p, a), Node::Unary(q, b)) => p == q && a == b,
-            (Node::Binary(p, a, b), Node::Binary(q, c, d)) => p == q && a == c && b == d,
-            (Node::Select(a, b, c), Node::Select(d, e, f)) => a == d && b == e && c == f,
-            (Node::Cast(s, a), Node::Cast(t, b)) => s == t && a == b,
-            _ => false,
-        }
+        super::walk::equal(self, other)
     }
 }
 
@@ -558,6 +552,12 @@ macro_rules! operator {
         impl std::ops::$trait<Expr> for $t {
             type Output = Expr;
             fn $method(self, other: Expr) -> Expr {
+                Expr::from(self).binary($op, other)
+            }
+        }
+        impl std::ops::$trait<&Expr> for $t {
+            type Output = Expr;
+            fn $method(self, other: &Expr) -> Expr {
                 Expr::from(self).binary($op, other)
             }
         }

@@ -167,9 +167,9 @@ impl Kernels {
         let (first_layout, rest_layout) = (first.layout(), rest.layout());
         let slot_bytes = param_slot_bytes(first_layout.size.max(rest_layout.size));
         Ok(Kernels {
-            first: pipelines.get(&ctx.device, &first),
+            first: pipelines.get(&ctx.device, &first)?,
             first_layout,
-            rest: pipelines.get(&ctx.device, &rest),
+            rest: pipelines.get(&ctx.device, &rest)?,
             rest_layout,
             slot_bytes,
             output,

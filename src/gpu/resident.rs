@@ -232,7 +232,7 @@ fn encode_stage(
         }
         None => {
             let out = DeviceArray::new(ctx, pool, dtype, len);
-            encode_map(ctx, pipelines, encoder, stage.program, inputs, &out);
+            encode_map(ctx, pipelines, encoder, stage.program, inputs, &out)?;
             Ok(out)
         }
     }
@@ -246,10 +246,10 @@ fn encode_map(
     program: &Program,
     inputs: &[&DeviceArray],
     out: &DeviceArray,
-) {
+) -> Result<(), GpuError> {
     let kernel = Kernel { structure: program.structure.clone(), reduce: None };
     let layout = kernel.layout();
-    let pipeline = pipelines.get(&ctx.device, &kernel);
+    let pipeline = pipelines.get(&ctx.device, &kernel)?;
     let slot_bytes = param_slot_bytes(layout.size);
     let params = ctx.device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("swath stage parameters"),
@@ -272,4 +272,5 @@ fn encode_map(
         };
         dispatch.encode(ctx, encoder, None);
     }
+    Ok(())
 }

@@ -27,6 +27,11 @@ use std::fmt;
 /// 1,024 sines cost less than one GPU submission and readback (~10 us).
 pub const SMALL_JOB: usize = 1024;
 
+/// Programs longer than this run on the CPU: a driver compiles a kernel
+/// in time that grows faster than its length (a 4,000-step kernel took
+/// 30 s on one software adapter), and no job waits for that.
+pub const MAX_GPU_STEPS: usize = 1000;
+
 /// Where a job runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Device {
@@ -76,6 +81,13 @@ pub enum Reason {
         /// Most the adapter binds.
         max: usize,
     },
+    /// The program has more steps than [`MAX_GPU_STEPS`]: drivers take
+    /// seconds to minutes to compile such a kernel, longer than the CPU
+    /// takes to run it.
+    ProgramTooLarge {
+        /// Steps of the program.
+        steps: usize,
+    },
     /// Fewer than [`SMALL_JOB`] elements: a GPU launch alone costs more
     /// than the whole job on the calling thread.
     SmallJob,
@@ -98,6 +110,9 @@ impl fmt::Display for Reason {
             Reason::NoGpuKernel(op, dtype) => write!(f, "no GPU kernel for {op} on {dtype}"),
             Reason::TooManyInputs { inputs, max } => {
                 write!(f, "the expression reads {inputs} arrays; the adapter binds at most {max}")
+            }
+            Reason::ProgramTooLarge { steps } => {
+                write!(f, "the program has {steps} steps; GPU kernels are compiled for at most {MAX_GPU_STEPS}")
             }
             Reason::SmallJob => write!(f, "fewer than {SMALL_JOB} elements: cheaper than a GPU launch"),
             Reason::Predicted => f.write_str("predicted to finish first"),
@@ -225,6 +240,9 @@ impl Shape {
         if let Some((name, dtype)) = program.no_gpu_kernel {
             return Some(Reason::NoGpuKernel(name, dtype));
         }
+        if program.steps > MAX_GPU_STEPS {
+            return Some(Reason::ProgramTooLarge { steps: program.steps });
+        }
         (program.inputs > gpu.max_inputs)
             .then_some(Reason::TooManyInputs { inputs: program.inputs, max: gpu.max_inputs })
     }
@@ -237,6 +255,8 @@ pub struct ProgramShape {
     pub output: DType,
     /// Input arrays it reads.
     pub inputs: usize,
+    /// Steps (distinct operations) of the program.
+    pub steps: usize,
     /// Bytes it reads per element, over all inputs.
     pub bytes_per_element: usize,
     /// Transcendental function calls per element, in units of one `exp`
@@ -265,6 +285,7 @@ impl ProgramShape {
         ProgramShape {
             output: structure.output(),
             inputs: structure.inputs.len(),
+            steps: structure.steps.len(),
             bytes_per_element: structure.inputs.iter().map(|t| t.size()).sum(),
             calls,
             uses_f64: wgsl::uses_f64(structure),

@@ -52,7 +52,7 @@ fn run_typed<T: Sample>(engine: &Engine, args: &RunArgs, out: &mut impl Write) -
     let mut arrays: Vec<Vec<T>> = Vec::with_capacity(names.len());
     for (k, name) in names.iter().enumerate() {
         arrays.push(generate(args.len, args.seed.wrapping_add(k as u64)).ok_or_else(|| {
-            let size = format::bytes(args.len as u64 * T::DTYPE.size() as u64);
+            let size = format::bytes((args.len as u64).saturating_mul(T::DTYPE.size() as u64));
             Failure::Usage(format!("cannot allocate {size} for input {name}; try a smaller --n"))
         })?);
     }
