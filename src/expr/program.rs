@@ -5,8 +5,9 @@ use super::tree::{Binary, Expr, Node, Unary};
 use crate::dtype::DType;
 use crate::error::{excerpt, ExprError, Result};
 use crate::op::Op;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 /// The type of a step's value: a number or a condition.
@@ -139,18 +140,16 @@ impl Program {
     /// Type-checks `expr` over inputs named and typed by `inputs`, for a
     /// result of type `output`, and flattens it.
     pub fn compile(expr: &Expr, inputs: &[(&str, DType)], output: DType) -> Result<Program> {
-        let depth = expr.depth();
-        if depth > super::MAX_DEPTH {
-            return Err(ExprError::TooDeep { depth, max: super::MAX_DEPTH }.into());
-        }
         let mut builder = Builder {
             inputs,
             steps: vec![],
             consts: vec![],
             const_types: vec![],
             columns: vec![],
-            lowered: HashMap::new(),
+            lowered: NodeMap::default(),
             naturals: RefCell::default(),
+            root: expr,
+            level: Cell::new(0),
         };
         let root = builder.lower(expr, Some(output))?;
         match builder.steps[root].ty {
@@ -228,9 +227,38 @@ struct Builder<'a> {
     /// a subtree shared in the tree (`let y = x * x; y + y`) is one step,
     /// so compiling costs time linear in the distinct nodes, not in the
     /// size of the tree written out, which can be exponential.
-    lowered: HashMap<(*const Node, Option<DType>), usize>,
+    lowered: NodeMap<(*const Node, Option<DType>), usize>,
     /// The natural type of each subtree already asked, by node.
-    naturals: RefCell<HashMap<*const Node, Option<Ty>>>,
+    naturals: RefCell<NodeMap<*const Node, Option<Ty>>>,
+    /// The whole expression, and how deep the walks are in it now: they
+    /// recurse, so they stop at [`MAX_DEPTH`](super::MAX_DEPTH) levels.
+    root: &'a Expr,
+    level: Cell<usize>,
+}
+
+/// Maps keyed by node addresses: hashed by a multiply, not SipHash, as
+/// compiling a small expression is on the path of every expression job.
+type NodeMap<K, V> = HashMap<K, V, BuildHasherDefault<AddressHasher>>;
+
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        bytes.iter().for_each(|&b| self.write_u64(u64::from(b)));
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn write_usize(&mut self, x: usize) {
+        self.write_u64(x as u64);
+    }
 }
 
 impl Builder<'_> {
@@ -256,9 +284,22 @@ impl Builder<'_> {
         if let Some(&ty) = self.naturals.borrow().get(&e.as_ptr()) {
             return Ok(ty);
         }
-        let ty = self.natural_of_node(e)?;
+        let ty = self.descend(|| self.natural_of_node(e))?;
         self.naturals.borrow_mut().insert(e.as_ptr(), ty);
         Ok(ty)
+    }
+
+    /// Runs `walk` one level deeper in the tree: an error past
+    /// [`MAX_DEPTH`](super::MAX_DEPTH) levels, before the stack could overflow.
+    fn descend<R>(&self, walk: impl FnOnce() -> Result<R>) -> Result<R> {
+        let level = self.level.get() + 1;
+        if level > super::MAX_DEPTH + 1 {
+            return Err(ExprError::TooDeep { depth: self.root.depth(), max: super::MAX_DEPTH }.into());
+        }
+        self.level.set(level);
+        let result = walk();
+        self.level.set(level - 1);
+        result
     }
 
     fn natural_of_node(&self, e: &Expr) -> Result<Option<Ty>> {
@@ -292,7 +333,14 @@ impl Builder<'_> {
         if let Some(&step) = self.lowered.get(&key) {
             return Ok(step);
         }
-        let step = self.lower_node(e, hint)?;
+        let level = self.level.get() + 1;
+        if level > super::MAX_DEPTH + 1 {
+            return Err(ExprError::TooDeep { depth: self.root.depth(), max: super::MAX_DEPTH }.into());
+        }
+        self.level.set(level);
+        let step = self.lower_node(e, hint);
+        self.level.set(level - 1);
+        let step = step?;
         self.lowered.insert(key, step);
         Ok(step)
     }
