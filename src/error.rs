@@ -214,6 +214,15 @@ pub enum ExprError {
         /// Elements of the job.
         len: usize,
     },
+    /// An input name that is not a plain name (letters, digits and `_`,
+    /// not starting with a digit) or is reserved (`i`, `inf`, `nan`, a
+    /// function's name): its expression could not print as text that
+    /// reads back.
+    #[error("`{name}` cannot name an input: use letters, digits and _, not starting with a digit, and not i, inf, nan or a function's name")]
+    InvalidName {
+        /// The name (its first 80 characters).
+        name: String,
+    },
     /// The tree is deeper than [`MAX_DEPTH`](crate::expr::MAX_DEPTH).
     #[error("the expression is {depth} levels deep; swath runs expressions at most {max} deep")]
     TooDeep {
@@ -335,6 +344,11 @@ pub enum GpuError {
     /// The job cannot run on this adapter (a missing feature or limit).
     #[error("not supported on this GPU: {0}")]
     Unsupported(String),
+    /// The driver did not compile a kernel within the engine's timeout.
+    /// The job runs on the CPU; the compilation goes on, for later jobs.
+    /// Not a fault of the device.
+    #[error("the GPU driver did not compile the kernel within {0:?}")]
+    CompileTimeout(Duration),
     /// swath asked the GPU for something inconsistent: a bug in swath, not
     /// a fault of the device, so it never counts against the GPU's health.
     #[error("internal error in swath (please report it): {0}")]

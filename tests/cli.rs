@@ -211,3 +211,19 @@ fn run_rejects_a_malformed_or_ill_typed_expression_before_generating_data() {
     rejects(&mut swath(&["run", "--expr", "sqrt(x)", "--dtype", "i32", "--n", "1e12"]), 1, "floats only");
     rejects(&mut swath(&["run", "--expr", "x", "--op", "square"]), 2, "cannot be used with");
 }
+
+/// The message quotes a short excerpt of a long expression, once.
+#[test]
+fn a_long_bad_expression_gets_a_short_message() {
+    let long = format!("x + {}q", "9".repeat(100_000));
+    let result = output(&mut swath(&["run", "--expr", &long, "--n", "10"]));
+    let errors = stderr(&result);
+    assert_eq!(result.status.code(), Some(2), "{errors}");
+    assert!(errors.len() < 400 && errors.contains("column 100005"), "{} bytes: {errors}", errors.len());
+}
+
+#[test]
+fn an_expression_may_start_with_a_minus() {
+    let out = succeeds(&["run", "--expr", "-x + 1", "--n", "5", "--device", "cpu"]);
+    assert!(out.contains("map `-x + 1`"), "{out}");
+}

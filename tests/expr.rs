@@ -169,7 +169,10 @@ fn integer_division_remainder_and_casts_follow_wgsl_on_the_gpu() {
 }
 
 /// Expressions whose results agree bit for bit on both paths.
-const EXACT: [&str; 8] = [
+const EXACT: [&str; 11] = [
+    "a % b",
+    "c % (b * 1e-3)",
+    "min(abs(a - 0.3) % 0.07, a % 1e-30)",
     "a * b + c",
     "select(a > b, a - b, c * 2)",
     "min(a, b) - max(b, c) + abs(c)",
@@ -202,6 +205,20 @@ fn exact_expressions_are_bit_identical_on_cpu_and_gpu() {
             }
         }
     }
+}
+
+/// `%` on f64 has no exact GPU code (WGSL has no 64-bit integers), so it
+/// runs on the CPU, saying why, whatever the policy.
+#[test]
+fn the_f64_remainder_runs_on_the_cpu() {
+    let Some(gpu) = gpu_engine("the_f64_remainder_runs_on_the_cpu") else { return };
+    let (a, b) = (random::<f64>("a", 5000, (-3.0, 3.0)), random::<f64>("b", 5000, (0.1, 1.0)));
+    let inputs = Inputs::new().with("a", &a).with("b", &b);
+    let job = Job::<f64>::expr(inputs, Expr::parse("a % b").unwrap());
+    let outcome = gpu.run(&job).unwrap();
+    assert_eq!(outcome.decision.reason, swath::Reason::NoGpuKernel("%", DType::F64), "{}", outcome.decision);
+    let want: Vec<f64> = a.iter().zip(&b).map(|(a, b)| a % b).collect();
+    assert_eq!(outcome.value.array().unwrap(), want.as_slice());
 }
 
 #[test]
@@ -325,6 +342,26 @@ fn a_float_literal_out_of_range_is_an_error() {
     assert_eq!(inf, [f32::INFINITY; 4], "infinity written as such is a value");
     let wide = vec![1.0f64; 4];
     assert_eq!(cpu().eval::<f64>(&Expr::parse("x + 1e39").unwrap(), &Inputs::new().with("x", &wide)).unwrap()[0], 1e39);
+}
+
+/// An input name that would not read back from the expression's text is
+/// refused, so every expression that runs prints as text that parses to it.
+#[test]
+fn input_names_that_do_not_read_back_are_refused() {
+    let x = vec![1.0f32; 3];
+    let long = "y ".repeat(1000);
+    for name in ["x y", "sqrt", "i", "inf", "nan", "f32", "select", "1x", "", "x-1", "é", long.as_str()] {
+        let inputs = Inputs::new().with(name, &x);
+        let err = cpu().eval::<f32>(&(var(name) + 1.0), &inputs).unwrap_err();
+        assert!(matches!(&err, Error::Expr(swath::ExprError::InvalidName { .. })), "{name:?}: {err}");
+        assert!(err.to_string().len() < 300, "{name:?}: a short message");
+    }
+    for name in ["x", "_", "x_1", "X2", "sqrt_", "inf2", "is"] {
+        let e = var(name) + 1.0;
+        let got = cpu().eval::<f32>(&e, &Inputs::new().with(name, &x)).unwrap();
+        assert_eq!(got, [2.0; 3], "{name}");
+        assert_eq!(Expr::parse(&e.to_string()).unwrap(), e, "{name} reads back");
+    }
 }
 
 /// Error messages quote at most a short excerpt of the user's text, so a

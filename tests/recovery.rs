@@ -2,12 +2,13 @@
 //! flight sends them, and every later one, to the CPU with correct
 //! results; the engine reports the GPU unhealthy and can open a new one;
 //! a timed-out poll counts as a fault; arrays of a replaced device are
-//! recomputed.
+//! recomputed; a kernel that compiles too slowly is no fault.
 
 mod common;
 
 use common::*;
-use swath::{wait_all, Device, Engine, InjectedFault, Job, Op, Reason, Reduce};
+use std::time::Duration;
+use swath::{wait_all, Device, Engine, GpuError, InjectedFault, Job, Op, Policy, Reason, Reduce};
 
 /// Elements of job `k`: varied, none a multiple of a workgroup.
 fn len(k: usize) -> usize {
@@ -141,4 +142,19 @@ fn a_gpu_fault_in_a_pipeline_is_reported_and_its_results_stay_right() {
     let again = three_stages(&engine, &x);
     assert_eq!((again.device(), again.fallback()), (Device::Gpu, None));
     assert_same(again.scalar::<f32>("s").unwrap(), want.scalar::<f32>("s").unwrap(), "s on the GPU");
+}
+
+#[test]
+fn a_kernel_that_compiles_past_the_timeout_runs_on_the_cpu_and_is_no_fault() {
+    const TEST: &str = "a_kernel_that_compiles_past_the_timeout_runs_on_the_cpu_and_is_no_fault";
+    let impatient = Engine::builder().policy(Policy::Gpu).gpu_timeout(Duration::from_nanos(1));
+    let Some(engine) = gpu_engine_from(TEST, impatient) else { return };
+    let input: Vec<f32> = random(TEST, 10_007, (-4.0, 4.0));
+    for k in 0..5 {
+        let outcome = engine.run(&Job::map(&input, Op::Square)).expect("the job runs, on the CPU");
+        assert_eq!(outcome.device, Device::Cpu);
+        assert!(matches!(outcome.fallback, Some(GpuError::CompileTimeout(_))), "job {k}: {:?}", outcome.fallback);
+        assert_same_elements(array(&outcome), &reference_map(Op::Square, &input), TEST);
+        assert!(engine.gpu_healthy(), "a slow compilation is not the device's fault (job {k})");
+    }
 }

@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use swath::schedule::{route, route_chain, route_loaded, CostModel, GpuTraits, Load, Location, Shape};
+use swath::schedule::{route, route_chain, route_loaded, CostModel, GpuTraits, Load, Location, Shape, SPLIT_MIN};
 use swath::{DType, Device, Engine, Job, Op, Policy, Reason, Reduce};
 
 const GPU: GpuTraits = GpuTraits { software: false, shader_f64: true, healthy: true, max_inputs: 7 };
@@ -180,5 +180,30 @@ fn split_jobs_match_the_cpu_bit_for_bit() {
         let sum = Job::reduce(&input, Reduce::Sum);
         let split = engine.run(&sum).unwrap();
         assert!(scalar(&split).is_nan(), "NaN in either part reaches the sum");
+    }
+}
+
+/// Under the both policy a job runs where its decision says: split when
+/// each device can take a whole tile, even where the model would give the
+/// GPU less (a reduction over the index alone reads no memory), and on the
+/// CPU, saying why, when the job is too small to split.
+#[test]
+fn the_both_policy_runs_where_it_reports() {
+    const TEST: &str = "the_both_policy_runs_where_it_reports";
+    if gpu_engine(TEST).is_none() {
+        return;
+    }
+    let engine = Engine::builder().policy(Policy::Both).cost_model(discrete()).build().unwrap();
+    let index = swath::expr::Expr::parse("i % 1000").unwrap();
+    for (len, device) in [(SPLIT_MIN - 1, Device::Cpu), (SPLIT_MIN, Device::Both), (1_000_003, Device::Both)] {
+        let inputs = swath::Inputs::new().with_len(len);
+        let job = Job::<u32>::expr_reduce(inputs, index.clone(), Reduce::Sum);
+        let outcome = engine.run(&job).unwrap();
+        assert_eq!((outcome.decision.device, outcome.device), (device, device), "{len}: {}", outcome.decision);
+        let want: u64 = (0..len as u64).map(|k| k % 1000).sum();
+        assert_eq!(u64::from(scalar(&outcome)), want, "{len}");
+        if device == Device::Cpu {
+            assert_eq!(outcome.decision.reason, Reason::TooSmallToSplit);
+        }
     }
 }

@@ -3,13 +3,14 @@
 //! once for every kind of [`Work`]: maps, reductions and pipelines.
 
 use super::{Engine, Outcome};
+use crate::canonical::TILE;
 use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::exec::split::split_point;
 use crate::exec::{note_fault, CpuExec, GpuExec, MapWork, ReduceWork, Task, Work};
 use crate::gpu::Gpu;
 use crate::op::Reduce;
-use crate::schedule::{Decision, Device, ProgramShape, Shape};
+use crate::schedule::{Decision, Device, ProgramShape, Shape, SPLIT_MIN};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -60,7 +61,7 @@ impl Engine {
                 }
             }
             (Device::Both, Some(gpu)) => {
-                let k = split_point(work.len(), gpu_share(&decision));
+                let k = gpu_part(&decision, work.len());
                 let (value, fault) = work.split(&GpuExec::new(gpu), &cpu, k);
                 let device = if fault.is_some() { Device::Cpu } else { Device::Both };
                 return outcome(value, device, fault);
@@ -108,16 +109,28 @@ impl Engine {
     }
 }
 
-/// Where a job of `len` elements routed by `decision` really runs: a
-/// split that leaves one side no whole tile runs on the other alone.
+/// Where a job of `len` elements routed by `decision` runs: a split that
+/// would leave one side nothing runs on the other alone.
 fn split_device(decision: &Decision, len: usize) -> Device {
     match decision.device {
-        Device::Both => match split_point(len, gpu_share(decision)) {
+        Device::Both => match gpu_part(decision, len) {
             0 => Device::Cpu,
             k if k == len => Device::Gpu,
             _ => Device::Both,
         },
         device => device,
+    }
+}
+
+/// The elements of a split job that the GPU takes: its predicted share
+/// (half without a model) at a tile boundary, and at least a tile for
+/// each device, so that a job routed to both runs on both. (The router
+/// splits only jobs of [`SPLIT_MIN`] elements or more.)
+fn gpu_part(decision: &Decision, len: usize) -> usize {
+    let k = split_point(len, gpu_share(decision));
+    match len {
+        len if len >= SPLIT_MIN => k.clamp(TILE, len - TILE),
+        _ => k,
     }
 }
 

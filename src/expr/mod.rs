@@ -36,7 +36,9 @@
 //!
 //! # Accuracy: what agrees between the CPU and the GPU
 //! - Bit for bit: `+ - * sq`, comparisons, `min max abs select`,
-//!   `floor ceil round` (ties to even), `%` and
+//!   `floor ceil round` (ties to even), `%` on `f32` (C's `fmod`, exact,
+//!   computed on the significands' bits on the GPU, so NaN, infinities
+//!   and subnormals too; `%` on `f64` runs on the CPU), `%` and
 //!   `/` on integers, and casts between integer types and from integers
 //!   or `f64` to `f32`. Every rounded `f32` step passes through an
 //!   optimisation barrier in the kernel, so no GPU compiler may fuse
@@ -56,9 +58,7 @@
 //!   `min`, `max`, `clamp` and the reductions
 //!   test for NaN by its bits and propagate it on both paths; a NaN's sign
 //!   and payload bits may differ.
-//! - Unspecified on the GPU: `pow(x, y)` for `x <= 0`, float `%` (C's
-//!   `fmod` on the CPU; a driver may compute `a - b * trunc(a / b)`), and
-//!   casts of NaN to integers (0 on the CPU). Out-of-range floats cast to
+//! - Unspecified on the GPU: `pow(x, y)` for `x <= 0`, and casts of NaN to integers (0 on the CPU). Out-of-range floats cast to
 //!   integers saturate on both paths, at the largest value of the integer
 //!   type that the float type holds (2147483520 for `i32(f32)`).
 

@@ -251,6 +251,15 @@ fn functions() -> String {
     format!("{unary} (one argument), {binary} (two), clamp, select (three), and the casts {casts} (one)")
 }
 
+/// True if `name` reads back as an input: a plain name that is not `i`,
+/// `inf`, `nan` or a function's.
+pub(crate) fn is_input_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    let plain = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    plain && !matches!(name, "i" | "inf" | "nan") && Function::from_name(name).is_none()
+}
+
 impl Function {
     /// The function called `name`, found through the tree's own names so
     /// the two cannot drift apart.

@@ -2,10 +2,10 @@
 //!
 //! Parentheses appear only where the parser needs them, judged by the
 //! parser's own precedence table. Two trees print as text that cannot
-//! parse back to them: an input whose name is not a plain name or is a
-//! reserved one (`var("i")`, `var("sin")`, `var("a b")`), and a NaN
-//! literal with a payload other than the one `nan` reads as (its sign is
-//! kept: `-nan`).
+//! parse back to them, and neither runs as written: an input whose name is
+//! not a plain name or is a reserved one (`var("i")`, `var("sin")`,
+//! `var("a b")`, which a job refuses), and a NaN literal with a payload
+//! other than the one `nan` reads as (its sign is kept: `-nan`).
 
 use super::parse::{precedence, PREFIX};
 use super::tree::{Binary, Expr, Node, Unary};

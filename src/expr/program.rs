@@ -272,6 +272,9 @@ impl Builder<'_> {
     }
 
     fn column(&self, name: &str) -> Result<usize> {
+        if !super::parse::is_input_name(name) {
+            return Err(ExprError::InvalidName { name: crate::error::excerpt(name) }.into());
+        }
         self.inputs.iter().position(|(n, _)| *n == name).ok_or_else(|| {
             let known = self.inputs.iter().map(|(n, _)| n.to_string()).collect();
             ExprError::UnknownInput { name: name.to_string(), known }.into()

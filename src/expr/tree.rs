@@ -250,9 +250,10 @@ impl Binary {
 
 /// The input array called `name`: `var("x")`.
 ///
-/// A name should be an identifier (letters, digits, `_`) other than `i`,
-/// `inf`, `nan` and the function names: other names work from Rust but do
-/// not read back from the expression's text.
+/// A name is an identifier (letters, digits, `_`, not starting with a
+/// digit) other than `i`, `inf`, `nan` and the function names, so that
+/// every expression prints as text that reads back. A job whose
+/// expression reads another name fails with [`ExprError::InvalidName`](crate::ExprError::InvalidName).
 ///
 /// ```
 /// let y = swath::expr::var("x").sq() + 1.0;

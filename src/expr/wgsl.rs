@@ -30,8 +30,7 @@ pub(crate) fn apply_fn(structure: &Structure) -> String {
 fn rounds_f32(instr: &Instr) -> bool {
     let rounded = matches!(
         instr.step,
-        Step::Binary(Binary::Add | Binary::Sub | Binary::Mul | Binary::Div | Binary::Rem, _, _)
-            | Step::Unary(Unary::Square, _)
+        Step::Binary(Binary::Add | Binary::Sub | Binary::Mul | Binary::Div, _, _) | Step::Unary(Unary::Square, _)
     );
     rounded && instr.ty == Ty::Num(DType::F32)
 }
@@ -84,6 +83,8 @@ fn binary(op: Binary, a: usize, b: usize, dtype: Option<DType>) -> String {
         // naga emits an ordered not-equal, false when either side is NaN;
         // IEEE (and the CPU) say NaN != x is true.
         (Binary::Ne, Some(_)) => format!("!(v{a} == v{b})"),
+        // Exact, as the CPU's; f64 has no GPU code (see `unsupported`).
+        (Binary::Rem, Some(DType::F32)) => format!("fmod_f32(v{a}, v{b})"),
         _ => format!("v{a} {} v{b}", op.name()),
     }
 }
@@ -98,13 +99,23 @@ pub(crate) fn uses_f64(structure: &Structure) -> bool {
 
 /// The first function with no GPU code on its type, if any: Vulkan's
 /// GLSL.std.450 defines the transcendental functions for 16- and 32-bit
-/// floats only, so their `f64` forms run on the CPU.
+/// floats only, so their `f64` forms run on the CPU, as does the `f64`
+/// remainder.
 pub(crate) fn unsupported(structure: &Structure) -> Option<(&'static str, DType)> {
     structure.steps.iter().find_map(|instr| match (instr.step, instr.ty) {
         (Step::Unary(op, _), Ty::Num(DType::F64)) if op.is_transcendental() => Some((op.name(), DType::F64)),
         (Step::Binary(Binary::Pow, _, _), Ty::Num(DType::F64)) => Some(("pow", DType::F64)),
+        // The exact remainder is written with the bits of an f32, and WGSL
+        // has no 64-bit integers to do the same for an f64.
+        (Step::Binary(Binary::Rem, _, _), Ty::Num(DType::F64)) => Some(("%", DType::F64)),
         _ => None,
     })
+}
+
+/// True if the structure takes the remainder of f32s: its code calls
+/// `fmod_f32`.
+pub(crate) fn uses_fmod_f32(structure: &Structure) -> bool {
+    structure.steps.iter().any(|s| matches!(s.step, Step::Binary(Binary::Rem, _, _)) && s.ty == Ty::Num(DType::F32))
 }
 
 /// Float types whose NaN-aware helpers the code calls (for `min`/`max`).

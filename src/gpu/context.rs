@@ -184,10 +184,16 @@ impl Context {
         self.lost()
     }
 
-    /// Submits `commands` to the queue, counting the submission.
+    /// Submits `commands` to the queue, counting the submission. Also
+    /// checks, without waiting, for work the device has finished: wgpu
+    /// frees what a submission used (its command buffers, bind groups and
+    /// the buffers dropped since) only when the device is polled, and a
+    /// caller who never reads a result back would otherwise never poll.
     pub fn submit(&self, commands: impl IntoIterator<Item = wgpu::CommandBuffer>) -> wgpu::SubmissionIndex {
         self.counters.submitted();
-        self.queue.submit(commands)
+        let submission = self.queue.submit(commands);
+        let _ = self.device.poll(wgpu::PollType::Poll);
+        submission
     }
 
     /// Waits for `submission`, turning a timeout or a loss into a fault.

@@ -30,8 +30,9 @@ impl Health {
                 return;
             }
             // Not the device's fault: the job asked for something it
-            // lacks, or swath asked for something inconsistent.
-            Err(GpuError::Unsupported(_) | GpuError::Internal(_)) => return,
+            // lacks, its kernel compiles slowly, or swath asked for
+            // something inconsistent.
+            Err(GpuError::Unsupported(_) | GpuError::CompileTimeout(_) | GpuError::Internal(_)) => return,
             Err(fault) => fault,
         };
         let in_a_row = self.faults_in_a_row.fetch_add(1, Ordering::Relaxed) + 1;

@@ -17,6 +17,7 @@ use std::sync::Arc;
 const COMMON: &str = include_str!("../../shaders/common.wgsl");
 const FLOAT_F32: &str = include_str!("../../shaders/float_f32.wgsl");
 const FLOAT_F64: &str = include_str!("../../shaders/float_f64.wgsl");
+const FMOD_F32: &str = include_str!("../../shaders/fmod_f32.wgsl");
 const KEEP: &str = include_str!("../../shaders/keep.wgsl");
 const MAP: &str = include_str!("../../shaders/map.wgsl");
 const REDUCE: &str = include_str!("../../shaders/reduce.wgsl");
@@ -32,6 +33,25 @@ pub(crate) struct Kernel {
 }
 
 impl Kernel {
+    /// The kernels a job over `structure` runs: one map kernel, or a
+    /// reduction's first level (over the structure) and the later levels
+    /// (over the partials).
+    pub fn of_job(structure: &Arc<Structure>, reduce: Option<Reduce>) -> Vec<Kernel> {
+        match reduce {
+            None => vec![Kernel { structure: Arc::clone(structure), reduce: None }],
+            Some(reduce) => Kernel::reduce_levels(structure, reduce).to_vec(),
+        }
+    }
+
+    /// A reduction's kernel for its first level and for the later ones.
+    pub fn reduce_levels(structure: &Arc<Structure>, reduce: Reduce) -> [Kernel; 2] {
+        let rest = Structure::identity(structure.output());
+        [
+            Kernel { structure: Arc::clone(structure), reduce: Some(reduce) },
+            Kernel { structure: Arc::new(rest), reduce: Some(reduce) },
+        ]
+    }
+
     /// The output type.
     pub fn output(&self) -> DType {
         self.structure.output()
@@ -86,6 +106,9 @@ impl Kernel {
         for float in floats {
             header.push('\n');
             header.push_str(if float == DType::F64 { FLOAT_F64 } else { FLOAT_F32 });
+        }
+        if wgsl::uses_fmod_f32(&self.structure) {
+            let _ = write!(header, "\n{FMOD_F32}");
         }
         let _ = write!(header, "\n{KEEP}\n{}", wgsl::apply_fn(&self.structure));
         if let Some(reduce) = self.reduce {

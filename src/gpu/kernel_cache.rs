@@ -2,61 +2,117 @@
 //! [`KEPT`] of them, the least recently used dropped first, so a caller
 //! who runs ever new expression structures does not grow memory without
 //! bound (each pipeline holds a few hundred KB of driver state).
+//!
+//! A driver may take seconds to compile a long kernel. So a compilation
+//! runs on a thread of its own, outside every lock: jobs that need other
+//! kernels go on meanwhile, jobs that need the same one wait for that one
+//! compilation (never a second), and no job waits longer than the
+//! engine's GPU timeout; the compilation then finishes for later jobs.
 
+use super::context::Context;
 use super::kernel::Kernel;
 use crate::error::GpuError;
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Mutex;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
 
 /// Pipelines kept at most.
 pub(crate) const KEPT: usize = 256;
 
 #[derive(Default)]
 pub(crate) struct KernelCache {
-    cache: Mutex<Lru<Kernel, wgpu::ComputePipeline>>,
+    cache: Mutex<Lru<Kernel, Arc<Compilation<wgpu::ComputePipeline>>>>,
 }
 
 impl KernelCache {
     /// The pipeline of `kernel`, compiled on first use. swath generates
     /// every shader, so one that the driver rejects is swath's bug, not a
     /// fault of the device: it is a [`GpuError::Internal`], which never
-    /// counts against the GPU's health.
-    pub fn get(&self, device: &wgpu::Device, kernel: &Kernel) -> Result<wgpu::ComputePipeline, GpuError> {
-        let mut cache = self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(pipeline) = cache.get(kernel) {
-            return Ok(pipeline.clone());
-        }
-        let label = kernel.label();
-        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some(&label),
-            source: wgpu::ShaderSource::Wgsl(kernel.source().into()),
-        });
-        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(&label),
-            layout: None,
-            module: &module,
-            entry_point: Some("main"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
-        if let Some(error) = pollster::block_on(scope.pop()) {
-            return Err(GpuError::Internal(format!("the driver rejects the kernel {label}: {error}")));
-        }
-        cache.insert(kernel.clone(), pipeline.clone(), KEPT);
-        Ok(pipeline)
+    /// counts against the GPU's health. Neither does a compilation that
+    /// outlasts the timeout ([`GpuError::CompileTimeout`]).
+    pub fn get(&self, ctx: &Context, kernel: &Kernel) -> Result<wgpu::ComputePipeline, GpuError> {
+        let compilation = {
+            let mut cache = lock(&self.cache);
+            match cache.get(kernel) {
+                Some(compilation) => Arc::clone(compilation),
+                None => {
+                    let (device, job) = (ctx.device.clone(), kernel.clone());
+                    let compilation = Compilation::start(move || compile(&device, &job))?;
+                    cache.insert(kernel.clone(), Arc::clone(&compilation), KEPT);
+                    compilation
+                }
+            }
+        };
+        compilation.wait(ctx.timeout)
     }
 
-    /// Pipelines compiled and kept.
+    /// Pipelines compiled (or compiling) and kept.
     pub fn len(&self) -> usize {
-        self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).map.len()
+        lock(&self.cache).map.len()
     }
 
     /// Forgets every pipeline (one that failed to build stays invalid).
+    /// Compilations under way finish for the jobs that wait on them.
     pub fn clear(&self) {
-        self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).map.clear();
+        lock(&self.cache).map.clear();
     }
+}
+
+/// One compilation, run on a thread of its own: its result once done.
+struct Compilation<T> {
+    done: Mutex<Option<Result<T, GpuError>>>,
+    finished: Condvar,
+}
+
+impl<T: Clone + Send + 'static> Compilation<T> {
+    fn start(work: impl FnOnce() -> Result<T, GpuError> + Send + 'static) -> Result<Arc<Self>, GpuError> {
+        let compilation = Arc::new(Compilation { done: Mutex::new(None), finished: Condvar::new() });
+        let owner = Arc::clone(&compilation);
+        std::thread::Builder::new()
+            .name("swath-compile".into())
+            .spawn(move || {
+                *lock(&owner.done) = Some(work());
+                owner.finished.notify_all();
+            })
+            .map_err(|e| GpuError::Unsupported(format!("no thread to compile a kernel on: {e}")))?;
+        Ok(compilation)
+    }
+
+    /// The result, once compiled; waits `timeout` at most.
+    fn wait(&self, timeout: Duration) -> Result<T, GpuError> {
+        let done = lock(&self.done);
+        let (done, _) = self
+            .finished
+            .wait_timeout_while(done, timeout, |done| done.is_none())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        done.clone().unwrap_or(Err(GpuError::CompileTimeout(timeout)))
+    }
+}
+
+fn compile(device: &wgpu::Device, kernel: &Kernel) -> Result<wgpu::ComputePipeline, GpuError> {
+    let label = kernel.label();
+    let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some(&label),
+        source: wgpu::ShaderSource::Wgsl(kernel.source().into()),
+    });
+    let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: Some(&label),
+        layout: None,
+        module: &module,
+        entry_point: Some("main"),
+        compilation_options: Default::default(),
+        cache: None,
+    });
+    match pollster::block_on(scope.pop()) {
+        Some(error) => Err(GpuError::Internal(format!("the driver rejects the kernel {label}: {error}"))),
+        None => Ok(pipeline),
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A map that keeps the most recently used entries.
@@ -96,7 +152,26 @@ impl<K: Hash + Eq + Clone, V> Lru<K, V> {
 
 #[cfg(test)]
 mod tests {
-    use super::Lru;
+    use super::{Compilation, Lru};
+    use crate::error::GpuError;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    #[test]
+    fn a_slow_compilation_holds_up_only_its_own_waiters_and_only_until_the_timeout() {
+        let (release, released) = mpsc::channel::<()>();
+        let slow = Compilation::start(move || {
+            released.recv().ok();
+            Ok("slow")
+        })
+        .unwrap();
+        let quick = Compilation::start(|| Ok("quick")).unwrap();
+        assert_eq!(quick.wait(Duration::from_secs(60)), Ok("quick"), "another kernel is not held up");
+        let short = Duration::from_millis(20);
+        assert_eq!(slow.wait(short), Err(GpuError::CompileTimeout(short)), "a waiter gives up at its timeout");
+        release.send(()).unwrap();
+        assert_eq!(slow.wait(Duration::from_secs(60)), Ok("slow"), "the compilation went on for later jobs");
+    }
 
     #[test]
     fn the_least_recently_used_entry_goes_first() {

@@ -28,7 +28,7 @@ pub(super) fn run<U: Element>(
 ) -> Result<(), GpuError> {
     let kernel = Kernel { structure: program.structure.clone(), reduce: None };
     let layout = kernel.layout();
-    let pipeline = pipelines.get(&ctx.device, &kernel)?;
+    let pipeline = pipelines.get(ctx, &kernel)?;
     let chunk = chunk_elements(ctx, widest(program), LANES).min(out.len().max(1));
     let (slot_bytes, chunk_bytes) = (param_slot_bytes(layout.size), (chunk * size_of::<U>()) as u64);
     let params = scratch.get(&ctx.device, Role::Params, slot_bytes * SLOTS);

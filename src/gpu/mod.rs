@@ -25,14 +25,15 @@ pub use transfers::Transfers;
 use crate::column::Column;
 use crate::dtype::Element;
 use crate::error::GpuError;
-use crate::expr::program::Program;
+use crate::expr::program::{Program, Structure};
 use crate::op::Reduce;
 use crate::schedule::GpuTraits;
 use context::Context;
+use kernel::Kernel;
 use kernel_cache::KernelCache;
 pub(crate) use profile::Stopwatch;
 use scratch::Scratch;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A fault to make the next GPU job fail with, for testing the fallback.
 /// Validation and device loss are real wgpu faults, not simulated ones.
@@ -53,7 +54,7 @@ pub enum InjectedFault {
 pub(crate) struct Gpu {
     ctx: Context,
     kernels: KernelCache,
-    pool: std::sync::Arc<pool::Pool>,
+    pool: Arc<pool::Pool>,
     /// Held for the whole of a job: GPU jobs run one at a time.
     scratch: Mutex<Scratch>,
     injected: Mutex<Option<InjectedFault>>,
@@ -99,6 +100,7 @@ impl Gpu {
         out: &mut [U],
         watch: &mut Stopwatch,
     ) -> Result<(), GpuError> {
+        self.compile(&program.structure, None)?;
         self.job(|ctx, scratch| map::run(ctx, &self.kernels, scratch, program, columns, out, watch))
     }
 
@@ -111,6 +113,7 @@ impl Gpu {
         reduce: Reduce,
         watch: &mut Stopwatch,
     ) -> Result<U, GpuError> {
+        self.compile(&program.structure, Some(reduce))?;
         self.job(|ctx, scratch| {
             let job = reduce::ReduceTask { program, columns, len, reduce };
             reduce::run(ctx, &self.kernels, scratch, &job, watch)
@@ -125,6 +128,16 @@ impl Gpu {
     /// True if `array` lives on this GPU (not on one it replaced).
     pub fn owns(&self, array: &DeviceArray) -> bool {
         array.pool_is(&self.pool)
+    }
+
+    /// Compiles the kernels of a job over `structure` before the job
+    /// takes the GPU, so that a long compilation holds up only the jobs
+    /// that need its kernel.
+    fn compile(&self, structure: &Arc<Structure>, reduce: Option<Reduce>) -> Result<(), GpuError> {
+        for kernel in Kernel::of_job(structure, reduce) {
+            self.kernels.get(&self.ctx, &kernel)?;
+        }
+        Ok(())
     }
 
     fn job<R>(&self, work: impl FnOnce(&Context, &mut Scratch) -> Result<R, GpuError>) -> Result<R, GpuError> {

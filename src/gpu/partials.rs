@@ -22,6 +22,7 @@ impl Gpu {
         len: usize,
         reduce: Reduce,
     ) -> Result<Vec<U>, GpuError> {
+        self.compile(&program.structure, Some(reduce))?;
         self.job(|ctx, scratch| {
             let job = reduce::ReduceTask { program, columns, len, reduce };
             reduce::first_level(ctx, &self.kernels, scratch, &job, &mut Stopwatch::off())

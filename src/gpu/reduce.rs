@@ -18,9 +18,8 @@ use crate::canonical::{tiles, TILE};
 use crate::column::Column;
 use crate::dtype::{DType, Element};
 use crate::error::GpuError;
-use crate::expr::program::{Program, Scalar, Structure};
+use crate::expr::program::{Program, Scalar};
 use crate::op::Reduce;
-use std::sync::Arc;
 
 /// Tiles per piece are a multiple of this, so each piece's partials start
 /// at a storage-offset-aligned byte (256 bytes at most, 4 bytes a partial).
@@ -162,14 +161,13 @@ struct Kernels {
 impl Kernels {
     fn new(ctx: &Context, pipelines: &KernelCache, program: &Program, reduce: Reduce) -> Result<Kernels, GpuError> {
         let output = program.structure.output();
-        let first = Kernel { structure: program.structure.clone(), reduce: Some(reduce) };
-        let rest = Kernel { structure: Arc::new(Structure::identity(output)), reduce: Some(reduce) };
+        let [first, rest] = Kernel::reduce_levels(&program.structure, reduce);
         let (first_layout, rest_layout) = (first.layout(), rest.layout());
         let slot_bytes = param_slot_bytes(first_layout.size.max(rest_layout.size));
         Ok(Kernels {
-            first: pipelines.get(&ctx.device, &first)?,
+            first: pipelines.get(ctx, &first)?,
             first_layout,
-            rest: pipelines.get(&ctx.device, &rest)?,
+            rest: pipelines.get(ctx, &rest)?,
             rest_layout,
             slot_bytes,
             output,

@@ -164,6 +164,9 @@ impl Gpu {
         if !arrays.into_iter().all(|array| self.owns(array)) {
             return Err(foreign());
         }
+        for stage in stages {
+            self.compile(&stage.program.structure, stage.reduce)?;
+        }
         self.job(|ctx, scratch| {
             let mut encoder = ctx.device.create_command_encoder(&Default::default());
             let mut outputs: Vec<Option<DeviceArray>> = Vec::with_capacity(stages.len());
@@ -249,7 +252,7 @@ fn encode_map(
 ) -> Result<(), GpuError> {
     let kernel = Kernel { structure: program.structure.clone(), reduce: None };
     let layout = kernel.layout();
-    let pipeline = pipelines.get(&ctx.device, &kernel)?;
+    let pipeline = pipelines.get(ctx, &kernel)?;
     let slot_bytes = param_slot_bytes(layout.size);
     let params = ctx.device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("swath stage parameters"),

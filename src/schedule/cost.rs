@@ -183,7 +183,7 @@ impl CostModel {
 
     fn cpu_compute(&self, work: &Work) -> f64 {
         let cpu = &self.cpu;
-        let bytes = work.read + work.written;
+        let bytes = work.streamed();
         if work.elements < SERIAL_BELOW as f64 {
             bytes / cpu.serial_bytes_per_s + work.transcendentals * cpu.transcendental_s
         } else {
@@ -193,7 +193,7 @@ impl CostModel {
 
     fn gpu_compute(&self, work: &Work) -> f64 {
         self.gpu.map_or(f64::INFINITY, |gpu| {
-            (work.read + work.written) / gpu.bytes_per_s + work.transcendentals * gpu.transcendental_s
+            work.streamed() / gpu.bytes_per_s + work.transcendentals * gpu.transcendental_s
         })
     }
 }
@@ -215,5 +215,12 @@ impl Work {
         let read = n * shape.program.bytes_per_element as f64;
         let written = if shape.reduce.is_some() { 0.0 } else { n * shape.dtype.size() as f64 };
         Work { elements: n, read, written, transcendentals: n * shape.program.calls }
+    }
+
+    /// Bytes the compute streams, for its cost: what it reads and writes,
+    /// but at least 4 per element, since a job that reads no array (a
+    /// reduction over the index `i`) still computes every element.
+    fn streamed(&self) -> f64 {
+        (self.read + self.written).max(4.0 * self.elements)
     }
 }

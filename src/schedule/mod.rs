@@ -27,6 +27,11 @@ use std::fmt;
 /// 1,024 sines cost less than one GPU submission and readback (~10 us).
 pub const SMALL_JOB: usize = 1024;
 
+/// Fewest elements of a job split between the devices: a whole tile
+/// ([`crate::canonical::TILE`]) each, since a reduction is cut only at a
+/// tile boundary.
+pub const SPLIT_MIN: usize = 2 * crate::canonical::TILE;
+
 /// Programs longer than this run on the CPU: a driver compiles a kernel
 /// in time that grows faster than its length (a 4,000-step kernel took
 /// 30 s on one software adapter), and no job waits for that.
@@ -91,6 +96,9 @@ pub enum Reason {
     /// Fewer than [`SMALL_JOB`] elements: a GPU launch alone costs more
     /// than the whole job on the calling thread.
     SmallJob,
+    /// The policy is `both`, but the job has fewer than [`SPLIT_MIN`]
+    /// elements: too few to give each device a whole tile.
+    TooSmallToSplit,
     /// The cost model predicted this device (or the split) to finish
     /// first; [`Decision::predicted`] holds the times.
     Predicted,
@@ -115,6 +123,9 @@ impl fmt::Display for Reason {
                 write!(f, "the program has {steps} steps; GPU kernels are compiled for at most {MAX_GPU_STEPS}")
             }
             Reason::SmallJob => write!(f, "fewer than {SMALL_JOB} elements: cheaper than a GPU launch"),
+            Reason::TooSmallToSplit => {
+                write!(f, "policy is both, but fewer than {SPLIT_MIN} elements are too few to split")
+            }
             Reason::Predicted => f.write_str("predicted to finish first"),
             Reason::NoModel => f.write_str("no cost model to compare the devices with"),
         }
@@ -339,10 +350,13 @@ pub fn route_loaded(
         return decide(Device::Cpu, Reason::SmallJob);
     }
     if policy == Policy::Both && shape.data == Location::Host {
-        return decide(Device::Both, Reason::PolicyBoth);
+        return match shape.len {
+            len if len < SPLIT_MIN => decide(Device::Cpu, Reason::TooSmallToSplit),
+            _ => decide(Device::Both, Reason::PolicyBoth),
+        };
     }
     match predicted {
-        Some(predicted) => decide(predicted.fastest(), Reason::Predicted),
+        Some(predicted) => decide(predicted.fastest(shape.len), Reason::Predicted),
         None => decide(Device::Cpu, Reason::NoModel),
     }
 }
@@ -366,7 +380,7 @@ pub fn route_chain(
     match (cannot, predicted) {
         (Some(reason), _) => decide(Device::Cpu, reason),
         _ if policy == Policy::Gpu => decide(Device::Gpu, Reason::PolicyGpu),
-        (None, Some(predicted)) => decide(predicted.fastest(), Reason::Predicted),
+        (None, Some(predicted)) => decide(predicted.fastest(usize::MAX), Reason::Predicted),
         (None, None) => decide(Device::Cpu, Reason::NoModel),
     }
 }

@@ -80,14 +80,17 @@ impl Prediction {
         Prediction { cpu_s, gpu_s, both: None }
     }
 
-    /// The option predicted to finish first.
-    pub fn fastest(&self) -> Device {
+    /// The option predicted to finish first for a job of `len` elements
+    /// (a split needs [`SPLIT_MIN`](super::SPLIT_MIN) of them).
+    pub fn fastest(&self, len: usize) -> Device {
         let single = match self.gpu_s {
             Some(gpu_s) if gpu_s < self.cpu_s => (Device::Gpu, gpu_s),
             _ => (Device::Cpu, self.cpu_s),
         };
         match self.both {
-            Some(split) if split.seconds < SPLIT_GAIN * single.1 && split.shares_work() => Device::Both,
+            Some(split) if split.seconds < SPLIT_GAIN * single.1 && split.shares_work() && len >= super::SPLIT_MIN => {
+                Device::Both
+            }
             _ => single.0,
         }
     }

@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::sync::{Mutex, MutexGuard};
 use swath::canonical::{tiles, LANES, ROWS, TILE};
-use swath::{Decision, Device, Element, Engine, Job, Op, Outcome, Output, Policy, Reason, Reduce};
+use swath::{Decision, Device, Element, Engine, EngineBuilder, Job, Op, Outcome, Output, Policy, Reason, Reduce};
 
 // ---------------------------------------------------------------------------
 // Engines
@@ -21,7 +21,13 @@ pub const REQUIRE_GPU: &str = "SWATH_REQUIRE_GPU";
 /// An engine with the gpu policy, or `None` (after saying so on stderr) when
 /// no adapter opens and [`REQUIRE_GPU`] is not set; the test then returns.
 pub fn gpu_engine(test_name: &str) -> Option<Engine> {
-    match Engine::builder().policy(Policy::Gpu).build() {
+    gpu_engine_from(test_name, Engine::builder().policy(Policy::Gpu))
+}
+
+/// `builder`'s engine, or `None` as for [`gpu_engine`]; `builder` should
+/// ask for a GPU.
+pub fn gpu_engine_from(test_name: &str, builder: EngineBuilder) -> Option<Engine> {
+    match builder.build() {
         Ok(engine) => Some(engine),
         Err(error) if std::env::var(REQUIRE_GPU).is_ok_and(|v| v == "1") => {
             panic!("{test_name}: {REQUIRE_GPU}=1 but no GPU engine opens: {error}")

@@ -1,6 +1,8 @@
 //! The command line: subcommands, options and the help texts users read.
 
+use clap::error::ErrorKind;
 use clap::{ArgGroup, Args, Parser, Subcommand};
+use std::ffi::OsStr;
 use swath::{expr::Expr, DType, Op, Policy, Reduce};
 
 /// Element-wise maps and reductions on the GPU (WGSL compute shaders through wgpu) or the CPU (rayon).
@@ -72,7 +74,8 @@ pub struct RunArgs {
 
     /// Element-wise expression, such as "x*x + 1" or "max(a * b, c)". Each input it names gets its own generated
     /// array of --dtype (seeds --seed, --seed + 1, ... in order of first use); the result is --dtype too.
-    #[arg(long, value_name = "EXPR")]
+    /// An expression may start with a minus: --expr "-x + 1".
+    #[arg(long, value_name = "EXPR", allow_hyphen_values = true, value_parser = ExprParser)]
     pub expr: Option<Expr>,
 
     /// Reduction to one value: sum, product, min or max. With --op or --expr, the map is fused into it (one pass).
@@ -102,6 +105,21 @@ pub struct RunArgs {
     /// --distributed and its options.
     #[command(flatten)]
     pub mpi: crate::distributed::DistributedArgs,
+}
+
+/// Parses `--expr`, reporting swath's own message alone: it quotes a
+/// short excerpt, where clap's would repeat the whole text, however long.
+#[derive(Clone)]
+struct ExprParser;
+
+impl clap::builder::TypedValueParser for ExprParser {
+    type Value = Expr;
+
+    fn parse_ref(&self, cmd: &clap::Command, _: Option<&clap::Arg>, value: &OsStr) -> Result<Expr, clap::Error> {
+        let invalid = |message: String| clap::Error::raw(ErrorKind::ValueValidation, message + "\n").with_cmd(cmd);
+        let text = value.to_str().ok_or_else(|| invalid("--expr is not valid UTF-8".into()))?;
+        text.parse().map_err(|e: swath::Error| invalid(format!("invalid --expr: {e}")))
+    }
 }
 
 /// Parses an element count written as an integer (`100000000`, `100_000_000`) or in scientific

@@ -121,12 +121,14 @@ fn a_constant_changes_the_uniform_not_the_kernel() {
 fn every_shader_file_is_used_and_valid() {
     let float_min = Program::compile(&var("x").min(var("y")), &[("x", DType::F32), ("y", DType::F32)], DType::F32);
     let double_min = Program::compile(&var("x").min(var("y")), &[("x", DType::F64), ("y", DType::F64)], DType::F64);
-    let programs = [float_min.unwrap(), double_min.unwrap()];
+    let float_rem = Program::compile(&(var("x") % var("y")), &[("x", DType::F32), ("y", DType::F32)], DType::F32);
+    let programs = [float_min.unwrap(), double_min.unwrap(), float_rem.unwrap()];
     let sources: Vec<String> = programs.iter().flat_map(kernels).map(|k| k.source()).collect();
     for (name, text) in [
         ("common", COMMON),
         ("float_f32", FLOAT_F32),
         ("float_f64", FLOAT_F64),
+        ("fmod_f32", FMOD_F32),
         ("keep", KEEP),
         ("map", MAP),
         ("reduce", REDUCE),
@@ -135,5 +137,5 @@ fn every_shader_file_is_used_and_valid() {
         module(source).unwrap_or_else(|e| panic!("{name}.wgsl: {e}"));
     }
     let on_disk = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders")).unwrap().count();
-    assert_eq!(on_disk, 6, "a new shader file must be added to this test");
+    assert_eq!(on_disk, 7, "a new shader file must be added to this test");
 }
