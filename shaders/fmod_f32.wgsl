@@ -8,6 +8,17 @@
 // * 2^eb, found one exponent step at a time (at most 253 steps). Integers
 // only, so subnormals are exact and no compiler rewrite can change a bit.
 
+// The exponent field (1 for a subnormal, as its scale is that of 1) and the
+// significand with its implicit leading bit, of a finite |x|'s bits.
+fn parts_f32(bits: u32) -> vec2<u32> {
+    let exponent = bits >> 23u;
+    let fraction = bits & 0x7fffffu;
+    if (exponent == 0u) {
+        return vec2<u32>(1u, fraction);
+    }
+    return vec2<u32>(exponent, fraction | 0x800000u);
+}
+
 fn fmod_f32(a: f32, b: f32) -> f32 {
     let sign = bitcast<u32>(a) & 0x80000000u;
     let ia = bitcast<u32>(a) & 0x7fffffffu;
@@ -21,22 +32,13 @@ fn fmod_f32(a: f32, b: f32) -> f32 {
     if (ia < ib) {
         return a;
     }
-    var ea = i32(ia >> 23u);
-    var ma = ia & 0x7fffffu;
-    if (ea == 0) {
-        ea = 1;
-    } else {
-        ma = ma | 0x800000u;
-    }
-    var eb = i32(ib >> 23u);
-    var mb = ib & 0x7fffffu;
-    if (eb == 0) {
-        eb = 1;
-    } else {
-        mb = mb | 0x800000u;
-    }
+    let a_parts = parts_f32(ia);
+    let b_parts = parts_f32(ib);
+    var ma = a_parts.y;
+    let mb = b_parts.y;
+    let eb = i32(b_parts.x);
     // Invariant: ma < 2 * mb < 2^25, so the shift never overflows.
-    for (var e = ea; e > eb; e = e - 1) {
+    for (var e = i32(a_parts.x); e > eb; e = e - 1) {
         if (ma >= mb) {
             ma = ma - mb;
         }

@@ -227,3 +227,25 @@ fn an_expression_may_start_with_a_minus() {
     let out = succeeds(&["run", "--expr", "-x + 1", "--n", "5", "--device", "cpu"]);
     assert!(out.contains("map `-x + 1`"), "{out}");
 }
+
+/// Without any usable driver, `swath devices` says which piece is missing.
+#[test]
+fn devices_diagnoses_a_missing_vulkan_driver() {
+    let missing = "/nonexistent/swath_icd.json";
+    for variable in ["VK_DRIVER_FILES", "VK_ICD_FILENAMES"] {
+        let result = output(swath(&["devices"]).env_remove("VK_DRIVER_FILES").env(variable, missing));
+        let out = stdout(&result);
+        assert!(out.contains("none found, so every job runs on the CPU"), "{out}");
+        assert!(out.contains(&format!("{variable} names files that do not exist: {missing}")), "{out}");
+        assert!(out.contains("probably:"), "{out}");
+    }
+}
+
+/// A job that stays on the CPU does not open the GPU, so the driver prints nothing.
+#[test]
+fn a_small_job_prints_only_its_result() {
+    let result = output(swath(&["square", "1", "2", "3"]).env_remove("XDG_RUNTIME_DIR"));
+    assert!(result.status.success());
+    assert_eq!(stdout(&result), "[1, 4, 9]\n");
+    assert_eq!(String::from_utf8_lossy(&result.stderr), "", "no driver noise");
+}

@@ -11,7 +11,7 @@ mod common;
 use proptest::prelude::*;
 use std::sync::OnceLock;
 use swath::expr::Expr;
-use swath::{Engine, Inputs, Policy};
+use swath::{Engine, Inputs};
 
 const CASES: u32 = 10_000;
 
@@ -19,13 +19,11 @@ const CASES: u32 = 10_000;
 const LEN: usize = 257;
 
 fn gpu() -> Option<&'static Engine> {
-    static GPU: OnceLock<Option<Engine>> = OnceLock::new();
-    GPU.get_or_init(|| common::gpu_engine("expr_fuzz (CPU/GPU parity of fuzzed expressions)")).as_ref()
+    common::shared_gpu_engine("expr_fuzz (CPU/GPU parity of fuzzed expressions)")
 }
 
 fn cpu() -> &'static Engine {
-    static CPU: OnceLock<Engine> = OnceLock::new();
-    CPU.get_or_init(|| Engine::builder().policy(Policy::Cpu).build().unwrap())
+    common::shared_cpu_engine()
 }
 
 /// The inputs: `a`, `b` f32 in [-2, 2] with signed zeros and a subnormal

@@ -6,20 +6,15 @@
 mod common;
 
 use proptest::prelude::*;
-use std::sync::OnceLock;
 use swath::expr::{index, lit, select, var, Binary, Expr, Unary};
-use swath::{DType, Engine, Inputs, Policy, Reduce};
+use swath::{DType, Engine, Inputs, Reduce};
 
-/// One GPU engine for every case (pipelines are cached across cases), or
-/// `None` when no adapter opens (reported once, as every GPU test does).
 fn gpu() -> Option<&'static Engine> {
-    static GPU: OnceLock<Option<Engine>> = OnceLock::new();
-    GPU.get_or_init(|| common::gpu_engine("expr_props (CPU/GPU parity of random expressions)")).as_ref()
+    common::shared_gpu_engine("expr_props (CPU/GPU parity of random expressions)")
 }
 
 fn cpu() -> &'static Engine {
-    static CPU: OnceLock<Engine> = OnceLock::new();
-    CPU.get_or_init(|| Engine::builder().policy(Policy::Cpu).build().unwrap())
+    common::shared_cpu_engine()
 }
 
 /// Operations whose float results are correctly rounded on both paths.

@@ -207,3 +207,25 @@ fn the_both_policy_runs_where_it_reports() {
         }
     }
 }
+
+/// An engine opens its GPU only for a job that may run there: small jobs
+/// under `auto` never wait for the adapter, and a large one opens it.
+#[test]
+fn small_jobs_do_not_open_the_gpu() {
+    const TEST: &str = "small_jobs_do_not_open_the_gpu";
+    for policy in [Policy::Auto, Policy::Both] {
+        let engine = Engine::builder().policy(policy).cost_model(discrete()).build().unwrap();
+        assert!(!engine.gpu_opened(), "{policy}: building the engine opens nothing");
+        let small: Vec<f32> = random(TEST, 1000, (-1.0, 1.0));
+        let outcome = engine.run(&Job::map(&small, Op::Square)).unwrap();
+        assert_eq!((outcome.device, outcome.decision.reason), (Device::Cpu, Reason::SmallJob));
+        let array = engine.array(small.clone()).map(Op::Abs).unwrap();
+        assert!(!array.on_gpu());
+        assert!(!engine.gpu_opened(), "{policy}: small jobs and arrays leave the GPU closed");
+        let large: Vec<f32> = random(TEST, 100_000, (-1.0, 1.0));
+        engine.run(&Job::map(&large, Op::Square)).unwrap();
+        assert!(engine.gpu_opened(), "{policy}: a job that may run on the GPU opens it");
+    }
+    let gpu = Engine::builder().policy(Policy::Gpu).build();
+    assert!(gpu.is_err() || gpu.unwrap().gpu_opened(), "the gpu policy opens its device at once");
+}

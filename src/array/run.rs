@@ -10,7 +10,7 @@ use crate::exec::chain::{self, GpuInput, Stage};
 use crate::exec::{CpuExec, GpuExec, Work};
 use crate::expr::program::Program;
 use crate::gpu::Gpu;
-use crate::schedule::{route_chain, Policy, Shape, SMALL_JOB};
+use crate::schedule::{route_chain, Decision, Device, Policy, Reason, Shape, SMALL_JOB};
 use std::sync::Arc;
 
 /// An array given to a pipeline under a name.
@@ -66,15 +66,20 @@ impl Engine {
     /// whose kernels stream memory faster than the CPU pool, for arrays
     /// worth a launch.
     fn gpu_for_arrays(&self, dtype: DType, len: usize) -> Option<Arc<Gpu>> {
+        // Checked first: a small array under `auto` does not open the GPU.
+        let may_want = match self.policy() {
+            Policy::Gpu => true,
+            Policy::Auto | Policy::Both => len >= SMALL_JOB,
+            Policy::Cpu => false,
+        };
+        if !may_want {
+            return None;
+        }
         let gpu = self.current_gpu()?;
         let traits = gpu.traits();
-        let wanted = match self.policy() {
-            Policy::Gpu => true,
-            Policy::Auto | Policy::Both if len >= SMALL_JOB => {
-                let model = self.cost_model();
-                model.gpu.is_some_and(|costs| costs.bytes_per_s > model.cpu.bytes_per_s)
-            }
-            _ => false,
+        let wanted = self.policy() == Policy::Gpu || {
+            let model = self.cost_model();
+            model.gpu.is_some_and(|costs| costs.bytes_per_s > model.cpu.bytes_per_s)
         };
         (wanted && traits.healthy && (dtype != DType::F64 || traits.shader_f64)).then_some(gpu)
     }
@@ -138,6 +143,13 @@ fn collapse_lineage(raw: Raw) -> Raw {
 /// under `auto`, the cost model predicts it to finish first, given where
 /// the inputs live.
 fn route_pipeline(engine: &Engine, inputs: &[Named], stages: &[Stage]) -> Route {
+    let longest = stages.iter().map(|stage| stage.len).max().unwrap_or(0);
+    if engine.leaves_gpu_closed(longest) {
+        let shapes: Vec<Shape> = stages.iter().map(|s| Shape::of(&s.program, s.len, s.reduce)).collect();
+        let cpu_s = engine.ready_model().map(|model| model.cpu_chain_seconds(&shapes, 0));
+        let decision = Decision::new(Device::Cpu, Reason::SmallJob);
+        return Route { gpu: None, decision, cpu_s, gpu_s: None };
+    }
     let gpu = engine.current_gpu();
     let read = |k: usize| stages.iter().any(|stage| stage.reads.contains(&k));
     let on_gpu = |raw: &Raw| gpu.as_deref().is_some_and(|gpu| holds(engine, gpu, raw));

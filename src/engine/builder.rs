@@ -102,7 +102,9 @@ impl EngineBuilder {
             GpuOptions { timeout: self.gpu_timeout.unwrap_or(DEFAULT_GPU_TIMEOUT), chunk_bytes: self.chunk_bytes };
         let gpu = match policy {
             Policy::Cpu => GpuSlot::empty(options, "not opened: policy is cpu".into()),
-            _ => GpuSlot::open(options),
+            // The gpu policy needs a device: say at once if there is none.
+            Policy::Gpu => GpuSlot::open(options),
+            Policy::Auto | Policy::Both => GpuSlot::lazy(options),
         };
         if policy == Policy::Gpu && gpu.current().is_none() {
             return Err(Error::NoGpu { reason: gpu.absent() });

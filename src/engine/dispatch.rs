@@ -10,7 +10,7 @@ use crate::exec::split::split_point;
 use crate::exec::{note_fault, CpuExec, GpuExec, MapWork, ReduceWork, Task, Work};
 use crate::gpu::Gpu;
 use crate::op::Reduce;
-use crate::schedule::{Decision, Device, ProgramShape, Shape, SPLIT_MIN};
+use crate::schedule::{Decision, Device, Policy, Prediction, ProgramShape, Reason, Shape, SMALL_JOB, SPLIT_MIN};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -28,11 +28,36 @@ pub(crate) struct Route {
 impl Engine {
     /// Routes a job of `shape` on the current GPU and queues.
     pub(crate) fn route(&self, shape: &Shape) -> Route {
+        if let Some(route) = self.small_job_route(shape) {
+            return route;
+        }
         let gpu = self.current_gpu();
         let (decision, model) = self.decide(gpu.as_deref(), shape);
         let cpu_s = model.as_ref().map(|m| m.cpu_seconds(shape));
         let gpu_s = model.as_ref().and_then(|m| m.gpu_seconds(shape));
         Route { gpu, decision, cpu_s, gpu_s }
+    }
+
+    /// The route of a small job under `auto` or `both` while the GPU has
+    /// not been opened: the CPU, whatever the GPU, so this job does not
+    /// open it.
+    fn small_job_route(&self, shape: &Shape) -> Option<Route> {
+        if !self.leaves_gpu_closed(shape.len) {
+            return None;
+        }
+        let model = self.ready_model();
+        let predicted = model.map(|model| Prediction::of(&model, shape, self.core.costs.load(), false));
+        let decision = Decision { device: Device::Cpu, reason: Reason::SmallJob, predicted };
+        let cpu_s = model.map(|model| model.cpu_seconds(shape));
+        Some(Route { gpu: None, decision, cpu_s, gpu_s: None })
+    }
+
+    /// True if a job of `len` elements runs on the CPU without opening a
+    /// GPU not opened yet: a small job under `auto` or `both`, which the
+    /// CPU runs whatever the GPU.
+    pub(crate) fn leaves_gpu_closed(&self, len: usize) -> bool {
+        let chooses = matches!(self.core.policy, Policy::Auto | Policy::Both);
+        chooses && len < SMALL_JOB && self.core.gpu.opened().is_none()
     }
 
     /// The engine's CPU executor: its pool.

@@ -280,9 +280,10 @@ impl Engine {
         Shape::of(&program, job.len(), job.reduction())
     }
 
-    /// Host–device traffic of this engine's GPU so far (zeros without one).
+    /// Host–device traffic of this engine's GPU so far (zeros without one,
+    /// or before one is opened).
     pub fn transfers(&self) -> Transfers {
-        self.current_gpu().map(|gpu| gpu.transfers()).unwrap_or_default()
+        self.core.gpu.opened().flatten().map(|gpu| gpu.transfers()).unwrap_or_default()
     }
 
     /// Reads a device array of this engine's GPU into `out`; a fault is
@@ -302,11 +303,18 @@ impl Engine {
         self.core.costs.load()
     }
 
+    /// True once the engine has tried to open its GPU: at once under the
+    /// gpu policy, else on the first job that may run there.
+    #[doc(hidden)]
+    pub fn gpu_opened(&self) -> bool {
+        self.core.gpu.opened().is_some()
+    }
+
     /// GPU pipelines compiled so far (0 without a GPU), to test that
     /// pipelines are cached by an expression's structure.
     #[doc(hidden)]
     pub fn compiled_kernels(&self) -> usize {
-        self.current_gpu().map_or(0, |gpu| gpu.compiled_kernels())
+        self.core.gpu.opened().flatten().map_or(0, |gpu| gpu.compiled_kernels())
     }
 
     /// Makes the next GPU job fail with `fault`, to test the fallback.

@@ -53,6 +53,11 @@ impl Engine {
         }
     }
 
+    /// The cost model if one is at hand, without measuring one.
+    pub(crate) fn ready_model(&self) -> Option<CostModel> {
+        self.core.costs.ready()
+    }
+
     /// The cost model the scheduler predicts with, with the corrections
     /// learnt from jobs so far. On first use it is read from the cache
     /// (see [`crate::schedule::ModelCache`]) or measured there and then

@@ -9,6 +9,11 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 /// Most bytes the pool keeps idle; beyond it, dropped buffers are freed.
 const IDLE_BYTES: u64 = 1 << 30;
 
+/// Most buffers the pool keeps idle, whatever their size: each costs the
+/// driver and wgpu some host memory of its own (a few KB), so a caller
+/// who makes and drops millions of small arrays must not fill the pool.
+const IDLE_BUFFERS: usize = 256;
+
 /// Idle array buffers by size.
 #[derive(Default)]
 pub(crate) struct Pool {
@@ -19,6 +24,7 @@ pub(crate) struct Pool {
 struct Idle {
     by_size: HashMap<u64, Vec<wgpu::Buffer>>,
     bytes: u64,
+    count: usize,
 }
 
 /// Usage of every array buffer.
@@ -33,6 +39,7 @@ impl Pool {
             let buffer = idle.by_size.get_mut(&size).and_then(Vec::pop);
             if buffer.is_some() {
                 idle.bytes -= size;
+                idle.count -= 1;
             }
             buffer
         };
@@ -51,8 +58,9 @@ impl Pool {
 
     fn give(&self, buffer: wgpu::Buffer) {
         let mut idle = self.lock();
-        if idle.bytes + buffer.size() <= IDLE_BYTES {
+        if idle.bytes + buffer.size() <= IDLE_BYTES && idle.count < IDLE_BUFFERS {
             idle.bytes += buffer.size();
+            idle.count += 1;
             idle.by_size.entry(buffer.size()).or_default().push(buffer);
         }
     }

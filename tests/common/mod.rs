@@ -6,7 +6,7 @@
 #![allow(dead_code)]
 
 use std::io::Write;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use swath::canonical::{tiles, LANES, ROWS, TILE};
 use swath::{Decision, Device, Element, Engine, EngineBuilder, Job, Op, Outcome, Output, Policy, Reason, Reduce};
 
@@ -39,6 +39,20 @@ pub fn gpu_engine_from(test_name: &str, builder: EngineBuilder) -> Option<Engine
             None
         }
     }
+}
+
+/// One GPU engine for every test of the binary (pipelines stay compiled
+/// across cases), or `None` when no adapter opens (reported once, named
+/// `what`, as [`gpu_engine`] does).
+pub fn shared_gpu_engine(what: &str) -> Option<&'static Engine> {
+    static GPU: OnceLock<Option<Engine>> = OnceLock::new();
+    GPU.get_or_init(|| gpu_engine(what)).as_ref()
+}
+
+/// One engine with the cpu policy for every test of the binary.
+pub fn shared_cpu_engine() -> &'static Engine {
+    static CPU: OnceLock<Engine> = OnceLock::new();
+    CPU.get_or_init(|| Engine::builder().policy(Policy::Cpu).build().unwrap())
 }
 
 /// The decision of the gpu policy for a job the GPU can run.

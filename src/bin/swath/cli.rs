@@ -3,7 +3,11 @@
 use clap::error::ErrorKind;
 use clap::{ArgGroup, Args, Parser, Subcommand};
 use std::ffi::OsStr;
+use std::path::PathBuf;
 use swath::{expr::Expr, DType, Op, Policy, Reduce};
+
+/// The element type of `swath run` without --dtype or an input file that says otherwise.
+pub const DEFAULT_DTYPE: DType = DType::F32;
 
 /// Element-wise maps and reductions on the GPU (WGSL compute shaders through wgpu) or the CPU (rayon).
 ///
@@ -16,6 +20,7 @@ use swath::{expr::Expr, DType, Op, Policy, Reduce};
     swath calibrate\n  \
     swath run --op square --reduce sum --n 1e8\n  \
     swath run --expr \"x*x + 1\" --reduce sum --n 1e8\n  \
+    swath run --expr \"x*x + 1\" --input x.npy --output y.npy\n  \
     swath run --op sqrt --dtype f64 --device cpu --threads 2\n\n\
     Logging: SWATH_LOG=error|warn|info|debug|trace (default warn), on stderr.")]
 pub struct Cli {
@@ -35,7 +40,8 @@ pub enum Command {
     Square(SquareArgs),
     /// List the GPU adapters, the policy in force, how it routes a large job, and the CPU threads.
     Devices,
-    /// Time a map, a reduction, or both fused, over generated data; report where it ran and how fast.
+    /// Time a map, a reduction, or both fused, over generated data or .npy and raw files; report where it ran
+    /// and how fast.
     Run(RunArgs),
     /// Benchmark square, sum and sum of squares over sizes 2^10 to 2^26 against a plain loop, rayon and
     /// the measured memory bandwidth, on swath's CPU and GPU paths.
@@ -65,16 +71,19 @@ pub struct SquareArgs {
     swath run --op square --reduce sum           map fused into a sum, 1e8 f32\n  \
     swath run --op sqrt --n 1e7 --device gpu     a map, on the GPU even if it is a software one\n  \
     swath run --reduce max --dtype i32 --repeat 10\n  \
-    swath run --expr \"select(a > b, a - b, 0) * c\" --n 1e7   three generated inputs, zipped")]
+    swath run --expr \"select(a > b, a - b, 0) * c\" --n 1e7   three generated inputs, zipped\n  \
+    swath run --expr \"x*x + 1\" --input x.npy --output y.npy   a .npy file in, the map's result out\n  \
+    swath run --expr \"a * b\" --input a=a.npy --input b=b.npy --reduce sum\n  \
+    swath run --op abs --input x.raw --dtype f64 --output y.npy   raw little-endian f64 in")]
 #[command(group(ArgGroup::new("work").args(["op", "expr", "reduce"]).required(true).multiple(true)))]
 pub struct RunArgs {
     /// Element-wise op: square, abs, neg, sqrt, exp, log, sin, cos, add:S, mul:S, min:S, max:S or clamp:LO:HI.
     #[arg(long, value_name = "OP", conflicts_with = "expr")]
     pub op: Option<Op>,
 
-    /// Element-wise expression, such as "x*x + 1" or "max(a * b, c)". Each input it names gets its own generated
-    /// array of --dtype (seeds --seed, --seed + 1, ... in order of first use); the result is --dtype too.
-    /// An expression may start with a minus: --expr "-x + 1".
+    /// Element-wise expression, such as "x*x + 1" or "max(a * b, c)". Each input it names is a generated array
+    /// of --dtype (seeds --seed, --seed + 1, ... in order of first use), or with --input the file given for it;
+    /// the result has the inputs' type. An expression may start with a minus: --expr "-x + 1".
     #[arg(long, value_name = "EXPR", allow_hyphen_values = true, value_parser = ExprParser)]
     pub expr: Option<Expr>,
 
@@ -82,13 +91,29 @@ pub struct RunArgs {
     #[arg(long, value_name = "REDUCE")]
     pub reduce: Option<Reduce>,
 
-    /// Number of elements: 100000000, 100_000_000 and 1e8 are all accepted.
+    /// Read an input from FILE instead of generating it; repeat it for each input of an expression, named:
+    /// --input a=a.npy --input b=b.npy. One unnamed input feeds x (or the expression's only input).
+    /// A .npy file (by its name or its first bytes) of <f4, <f8, <i4 or <u4 is read flattened; any other
+    /// file holds raw little-endian values of --dtype. The files set the length and the element type, and
+    /// must agree on both. Reading is not timed. With --distributed: one raw file, each rank reading its part.
+    #[arg(long, value_name = "[NAME=]FILE", value_parser = InputParser, conflicts_with_all = ["len", "seed"])]
+    pub input: Vec<InputSpec>,
+
+    /// Write the map's result to FILE as a 1-D .npy array of its type (numpy: np.load(FILE)). Written to a
+    /// temporary file beside FILE and renamed onto it, so a failed run leaves no partial file. Not timed.
+    /// Not with --reduce: a reduction's one value is printed.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["reduce", "distributed"])]
+    pub output: Option<PathBuf>,
+
+    /// Number of elements of generated data: 100000000, 100_000_000 and 1e8 are all accepted.
     #[arg(long = "n", short = 'n', value_name = "N", default_value = "1e8", value_parser = parse_count)]
     pub len: usize,
 
-    /// Element type: f32, f64, i32 or u32. Floats are drawn from [0, 1), integers from 0..1000.
-    #[arg(long, value_name = "TYPE", default_value = "f32")]
-    pub dtype: DType,
+    /// Element type: f32 (the default), f64, i32 or u32. Generated floats are drawn from [0, 1), integers from
+    /// 0..1000. With --input, .npy files carry their type (and must match --dtype when it is given); raw
+    /// files are read as --dtype.
+    #[arg(long, value_name = "TYPE")]
+    pub dtype: Option<DType>,
 
     /// CPU threads, in a pool of their own. Without it, rayon's global pool (RAYON_NUM_THREADS, else all cores).
     #[arg(long, value_name = "T", value_parser = clap::value_parser!(u16).range(1..))]
@@ -119,6 +144,52 @@ impl clap::builder::TypedValueParser for ExprParser {
         let invalid = |message: String| clap::Error::raw(ErrorKind::ValueValidation, message + "\n").with_cmd(cmd);
         let text = value.to_str().ok_or_else(|| invalid("--expr is not valid UTF-8".into()))?;
         text.parse().map_err(|e: swath::Error| invalid(format!("invalid --expr: {e}")))
+    }
+}
+
+/// One `--input [NAME=]FILE`: a file, and the input of the expression it feeds when named.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputSpec {
+    /// The input it feeds, when given.
+    pub name: Option<String>,
+    /// The file.
+    pub path: PathBuf,
+}
+
+impl InputSpec {
+    /// Splits `NAME=FILE` where the text before the first `=` is a name an expression can read (a letter or
+    /// underscore, then letters, digits and underscores); anything else is a file name, `./a=b.npy` included.
+    pub fn parse(value: &OsStr) -> Result<InputSpec, String> {
+        let named = value.to_str().and_then(|text| text.split_once('=')).filter(|(name, _)| is_name(name));
+        let spec = match named {
+            Some((name, path)) => InputSpec { name: Some(name.to_string()), path: path.into() },
+            None => InputSpec { name: None, path: value.into() },
+        };
+        if spec.path.as_os_str().is_empty() {
+            return Err("expected FILE or NAME=FILE".into());
+        }
+        Ok(spec)
+    }
+}
+
+/// True for a name an expression can read: a letter or underscore, then letters, digits and underscores.
+fn is_name(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Parses `--input`, paths that are not UTF-8 included.
+#[derive(Clone)]
+struct InputParser;
+
+impl clap::builder::TypedValueParser for InputParser {
+    type Value = InputSpec;
+
+    fn parse_ref(&self, cmd: &clap::Command, _: Option<&clap::Arg>, value: &OsStr) -> Result<InputSpec, clap::Error> {
+        InputSpec::parse(value).map_err(|message| {
+            clap::Error::raw(ErrorKind::ValueValidation, format!("invalid --input: {message}\n")).with_cmd(cmd)
+        })
     }
 }
 
@@ -154,6 +225,32 @@ mod tests {
         for bad in ["", "-1", "1.5", "1e-3", "nan", "inf", "1e300", "ten"] {
             assert!(parse_count(bad).is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn inputs_are_named_only_by_a_name_before_the_first_equals_sign() {
+        let spec = |text: &str| InputSpec::parse(OsStr::new(text));
+        let named = |name: &str, path: &str| Ok(InputSpec { name: Some(name.into()), path: path.into() });
+        let unnamed = |path: &str| Ok(InputSpec { name: None, path: path.into() });
+        assert_eq!(spec("a=a.npy"), named("a", "a.npy"));
+        assert_eq!(spec("_x1=dir/x=1.npy"), named("_x1", "dir/x=1.npy"));
+        assert_eq!(spec("x.npy"), unnamed("x.npy"));
+        assert_eq!(spec("./a=b.npy"), unnamed("./a=b.npy"));
+        assert_eq!(spec("1a=b.npy"), unnamed("1a=b.npy"));
+        assert!(spec("").is_err());
+        assert!(spec("a=").is_err());
+    }
+
+    #[test]
+    fn files_set_the_length_and_a_reduction_has_no_output() {
+        let parses = |args: &[&str]| Cli::try_parse_from([&["swath", "run"], args].concat()).is_ok();
+        assert!(parses(&["--op", "abs", "--input", "x.npy", "--output", "y.npy"]));
+        assert!(parses(&["--expr", "a*b", "--input", "a=a.npy", "--input", "b=b.npy", "--dtype", "f64"]));
+        assert!(!parses(&["--op", "abs", "--input", "x.npy", "--n", "5"]), "the file sets n");
+        assert!(!parses(&["--op", "abs", "--input", "x.npy", "--seed", "5"]), "nothing is generated");
+        assert!(!parses(&["--reduce", "sum", "--output", "y.npy"]), "a reduction prints its value");
+        assert!(!parses(&["--op", "abs", "--reduce", "sum", "--output", "y.npy"]), "so does a fused one");
+        assert!(!parses(&["--op", "abs", "--input", "x.raw", "--distributed", "--output", "y.npy"]));
     }
 
     #[test]

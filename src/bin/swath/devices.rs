@@ -47,6 +47,9 @@ fn marked(adapters: &[GpuInfo], opened: Option<&GpuInfo>) -> Option<usize> {
 fn write_adapters(out: &mut impl Write, adapters: &[GpuInfo], marked: Option<usize>) -> Result<(), Failure> {
     if adapters.is_empty() {
         writeln!(out, "GPU adapters: none found, so every job runs on the CPU.")?;
+        for line in crate::vulkan::diagnose() {
+            writeln!(out, "  {line}")?;
+        }
         return Ok(());
     }
     writeln!(out, "GPU adapters, best first (* = the one an engine opens):")?;

@@ -5,7 +5,7 @@ use crate::cli::RunArgs;
 use crate::failure::Failure;
 use clap::Args;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use swath::Policy;
 
 /// The options of `swath run` for distributed runs.
@@ -20,11 +20,6 @@ pub struct DistributedArgs {
     #[arg(long, conflicts_with = "expr")]
     pub distributed: bool,
 
-    /// Read the input from FILE, raw little-endian values of --dtype, instead of generating it; each rank
-    /// reads only its part. The number of elements is the file's length.
-    #[arg(long, value_name = "FILE", requires = "distributed", conflicts_with_all = ["len", "seed"])]
-    pub input: Option<PathBuf>,
-
     /// Write a map's result as one file of raw little-endian values per rank, DIR/part-00000.raw and on,
     /// instead of gathering it on rank 0.
     #[arg(long, value_name = "DIR", requires = "distributed", conflicts_with = "reduce")]
@@ -36,9 +31,14 @@ pub struct DistributedArgs {
     pub timeout: u64,
 }
 
-/// Runs `swath run --distributed` on this rank.
+/// Runs `swath run --distributed` on this rank, over the raw file `input` (`--input`) or generated data.
 #[cfg(not(feature = "mpi"))]
-pub fn run(_args: &RunArgs, _policy: Option<Policy>, _out: &mut impl Write) -> Result<(), Failure> {
+pub fn run(
+    _args: &RunArgs,
+    _input: Option<&Path>,
+    _policy: Option<Policy>,
+    _out: &mut impl Write,
+) -> Result<(), Failure> {
     Err(Failure::Usage(
         "this swath was built without the mpi feature; rebuild with `cargo build --release --features mpi`".into(),
     ))
@@ -50,6 +50,7 @@ pub use on_mpi::run;
 #[cfg(feature = "mpi")]
 mod on_mpi {
     use super::*;
+    use crate::cli::DEFAULT_DTYPE;
     use crate::format;
     use crate::sample::{generate_at, Sample};
     use std::time::{Duration, Instant};
@@ -59,17 +60,23 @@ mod on_mpi {
     /// Values of a gathered map shown in the report.
     const SHOWN: usize = 5;
 
-    /// Runs `swath run --distributed` on this rank: rank 0 prints the report, or returns the error
-    /// every rank agreed on; the other ranks print nothing and exit with status 1 on an error.
-    pub fn run(args: &RunArgs, policy: Option<Policy>, out: &mut impl Write) -> Result<(), Failure> {
+    /// Runs `swath run --distributed` on this rank, over the raw file `input` or generated data: rank 0
+    /// prints the report, or returns the error every rank agreed on; the other ranks print nothing and
+    /// exit with status 1 on an error.
+    pub fn run(
+        args: &RunArgs,
+        input: Option<&Path>,
+        policy: Option<Policy>,
+        out: &mut impl Write,
+    ) -> Result<(), Failure> {
         let cluster = Cluster::init().map_err(failed)?;
         cluster.abort_on_panic();
         let watchdog = cluster.watchdog(Duration::from_secs(args.mpi.timeout)).map_err(failed)?;
-        let report = match args.dtype {
-            DType::F32 => run_typed::<f32>(&cluster, args, policy),
-            DType::F64 => run_typed::<f64>(&cluster, args, policy),
-            DType::I32 => run_typed::<i32>(&cluster, args, policy),
-            DType::U32 => run_typed::<u32>(&cluster, args, policy),
+        let report = match args.dtype.unwrap_or(DEFAULT_DTYPE) {
+            DType::F32 => run_typed::<f32>(&cluster, args, input, policy),
+            DType::F64 => run_typed::<f64>(&cluster, args, input, policy),
+            DType::I32 => run_typed::<i32>(&cluster, args, input, policy),
+            DType::U32 => run_typed::<u32>(&cluster, args, input, policy),
         };
         drop(watchdog);
         match report {
@@ -88,10 +95,15 @@ mod on_mpi {
     }
 
     /// The whole job on this rank; the report (empty except on rank 0) is printed once every rank is done.
-    fn run_typed<T: Sample>(cluster: &Cluster, args: &RunArgs, policy: Option<Policy>) -> Result<Vec<u8>, Failure> {
+    fn run_typed<T: Sample>(
+        cluster: &Cluster,
+        args: &RunArgs,
+        input: Option<&Path>,
+        policy: Option<Policy>,
+    ) -> Result<Vec<u8>, Failure> {
         cluster.agree(args.op.map_or(Ok(()), |op| op.check(T::DTYPE))).map_err(failed)?;
         let started = Instant::now();
-        let (n, data, source) = input::<T>(cluster, args)?;
+        let (n, data, source) = shard::<T>(cluster, args, input)?;
         let prepared_in = started.elapsed();
         let engine = cluster.agree(crate::engine::open(policy, args.threads.map(usize::from))).map_err(failed)?;
 
@@ -126,9 +138,14 @@ mod on_mpi {
         Ok(if cluster.is_root() { text } else { Vec::new() })
     }
 
-    /// The number of elements, this rank's shard of them, and where they came from.
-    fn input<T: Sample>(cluster: &Cluster, args: &RunArgs) -> Result<(usize, Vec<T>, String), Failure> {
-        match &args.mpi.input {
+    /// The number of elements, this rank's shard of them, and where they came from: the raw file
+    /// `input`, or generated.
+    fn shard<T: Sample>(
+        cluster: &Cluster,
+        args: &RunArgs,
+        input: Option<&Path>,
+    ) -> Result<(usize, Vec<T>, String), Failure> {
+        match input {
             Some(path) => {
                 let n = cluster.agree(raw_len::<T>(path)).map_err(failed)?;
                 let n = cluster.same("the length of the input file", n as u64).map_err(failed)? as usize;
@@ -280,7 +297,7 @@ mod tests {
     fn the_distributed_options_go_with_distributed() {
         assert!(parses(&["--reduce", "sum", "--distributed"]));
         assert!(parses(&["--reduce", "sum", "--distributed", "--input", "x.raw", "--timeout", "5"]));
-        assert!(!parses(&["--reduce", "sum", "--input", "x.raw"]), "--input needs --distributed");
+        assert!(parses(&["--reduce", "sum", "--input", "x.raw"]), "--input reads a file on one process too");
         assert!(!parses(&["--reduce", "sum", "--timeout", "5"]), "--timeout needs --distributed");
         assert!(!parses(&["--reduce", "sum", "--distributed", "--input", "x.raw", "--n", "5"]), "the file sets n");
         assert!(!parses(&["--op", "abs", "--reduce", "sum", "--distributed", "--output-dir", "out"]));
@@ -293,7 +310,7 @@ mod tests {
     fn without_the_mpi_feature_distributed_says_how_to_get_it() {
         let cli = Cli::try_parse_from(["swath", "run", "--reduce", "sum", "--distributed"]);
         let Ok(Cli { command: crate::cli::Command::Run(args), .. }) = cli else { panic!("swath run parses: {cli:?}") };
-        let failure = super::run(&args, None, &mut Vec::new()).err().map(|failure| failure.to_string());
+        let failure = super::run(&args, None, None, &mut Vec::new()).err().map(|failure| failure.to_string());
         assert_eq!(
             failure.as_deref(),
             Some("this swath was built without the mpi feature; rebuild with `cargo build --release --features mpi`")

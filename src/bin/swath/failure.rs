@@ -1,7 +1,7 @@
 //! Why a command failed, and the exit code that says so.
 
 use std::fmt;
-use std::io;
+use std::io::{self, Write};
 use std::process::ExitCode;
 
 /// A failed command: the engine refused or failed the job, or the report could not be written.
@@ -13,6 +13,10 @@ pub enum Failure {
     Output(io::Error),
     /// A request that got past argument parsing but cannot be carried out.
     Usage(String),
+    /// An input or output file that cannot be used as the command line gives it: missing, malformed, of
+    /// a type or length that does not fit, or bound to no input. Like clap's usage errors, the command
+    /// line has to change, and the exit status is the same, 2.
+    Files(String),
 }
 
 impl From<swath::Error> for Failure {
@@ -32,19 +36,26 @@ impl fmt::Display for Failure {
         match self {
             Failure::Swath(error) => write!(f, "{error}"),
             Failure::Output(error) => write!(f, "cannot write the output: {error}"),
-            Failure::Usage(message) => f.write_str(message),
+            Failure::Usage(message) | Failure::Files(message) => f.write_str(message),
         }
     }
 }
 
 impl Failure {
-    /// Prints the failure on stderr and returns exit code 1 (clap's usage errors exit with 2).
+    /// Prints the failure on stderr and returns its exit code: 2 for files that do not fit the command line,
+    /// as for clap's usage errors, 1 for everything else.
     pub fn report(&self) -> ExitCode {
         // A closed pipe (`swath devices | head -1`) is the reader's choice, not an error to explain.
         let broken_pipe = matches!(self, Failure::Output(error) if error.kind() == io::ErrorKind::BrokenPipe);
         if !broken_pipe {
-            eprintln!("error: {self}");
+            // One write for the whole line: `eprintln!` writes its pieces one by one to the unbuffered
+            // stderr, and under `mpirun` the launcher's own report of a failed rank can land between them.
+            let line = format!("error: {self}\n");
+            let _ = io::stderr().write_all(line.as_bytes());
         }
-        ExitCode::FAILURE
+        match self {
+            Failure::Files(_) => ExitCode::from(2),
+            _ => ExitCode::FAILURE,
+        }
     }
 }

@@ -12,12 +12,14 @@ mod logger;
 mod run;
 mod sample;
 mod square;
+mod vulkan;
 
 use clap::Parser;
 use cli::{Cli, Command};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    quiet_display_lookup();
     logger::init();
     let cli = Cli::parse();
     let mut out = std::io::stdout().lock();
@@ -31,5 +33,15 @@ fn main() -> ExitCode {
     match result.and_then(|()| std::io::Write::flush(&mut out).map_err(Into::into)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(),
+    }
+}
+
+/// Mesa's Vulkan drivers look for a Wayland display when a device opens and, on a machine without a
+/// login session (a server, a container, CI), print "XDG_RUNTIME_DIR is invalid or not set" each time.
+/// swath never draws on a screen, so the variable points at the temporary directory when unset, before
+/// any thread starts.
+fn quiet_display_lookup() {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir());
     }
 }

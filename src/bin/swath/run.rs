@@ -1,9 +1,15 @@
-//! `swath run`: time one job over generated data and report where it ran, why, and how fast.
+//! `swath run`: time one job over generated data or files and report where it ran, why, and how fast.
 
-use crate::cli::RunArgs;
+mod inputs;
+mod npy;
+mod output;
+
+use crate::cli::{RunArgs, DEFAULT_DTYPE};
 use crate::failure::Failure;
 use crate::format;
 use crate::sample::{generate, Sample};
+use inputs::Source;
+use output::PendingOutput;
 use std::io::Write;
 use std::time::{Duration, Instant};
 use swath::expr::Expr;
@@ -20,30 +26,76 @@ struct Timed {
     elapsed: Duration,
 }
 
-/// Generates the data, runs the job `--repeat` times and prints the report.
+/// One input array of the job, and where it came from as the report says it.
+struct Data<T> {
+    name: String,
+    values: Vec<T>,
+    origin: String,
+}
+
+/// Opens the input files or generates the data, runs the job `--repeat` times, prints the report and
+/// writes `--output`.
 pub fn run(args: &RunArgs, policy: Option<Policy>, out: &mut impl Write) -> Result<(), Failure> {
     if args.mpi.distributed {
-        return crate::distributed::run(args, policy, out);
+        let input = inputs::raw_file(&args.input)?;
+        return crate::distributed::run(args, input, policy, out);
     }
+    let wanted = args.expr.as_ref().map(Expr::inputs);
+    let sources = match args.input.as_slice() {
+        [] => Vec::new(),
+        specs => inputs::open(specs, wanted.as_deref(), args.dtype)?,
+    };
+    let dtype = sources.first().map_or(args.dtype.unwrap_or(DEFAULT_DTYPE), |source| source.dtype);
     // Reject `sqrt` on integers (and the like) before spending seconds on the data.
     if let Some(op) = args.op {
-        op.check(args.dtype)?;
+        op.check(dtype)?;
     }
-    if let Some(expr) = &args.expr {
-        let names = expr.inputs();
-        let types: Vec<(&str, DType)> = names.iter().map(|&name| (name, args.dtype)).collect();
-        expr.check(&types, args.dtype)?;
+    if let (Some(expr), Some(names)) = (&args.expr, &wanted) {
+        let types: Vec<(&str, DType)> = names.iter().map(|&name| (name, dtype)).collect();
+        expr.check(&types, dtype)?;
     }
+    let output = args.output.as_deref().map(PendingOutput::create).transpose()?;
     let engine = crate::engine::open(policy, args.threads.map(usize::from))?;
-    match args.dtype {
-        DType::F32 => run_typed::<f32>(&engine, args, out),
-        DType::F64 => run_typed::<f64>(&engine, args, out),
-        DType::I32 => run_typed::<i32>(&engine, args, out),
-        DType::U32 => run_typed::<u32>(&engine, args, out),
+    match dtype {
+        DType::F32 => run_typed::<f32>(&engine, args, &sources, output, out),
+        DType::F64 => run_typed::<f64>(&engine, args, &sources, output, out),
+        DType::I32 => run_typed::<i32>(&engine, args, &sources, output, out),
+        DType::U32 => run_typed::<u32>(&engine, args, &sources, output, out),
     }
 }
 
-fn run_typed<T: Sample>(engine: &Engine, args: &RunArgs, out: &mut impl Write) -> Result<(), Failure> {
+fn run_typed<T: Sample>(
+    engine: &Engine,
+    args: &RunArgs,
+    sources: &[Source],
+    output: Option<PendingOutput>,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    let data = if sources.is_empty() { generated::<T>(args)? } else { read::<T>(sources)? };
+    let len = data.first().map_or(args.len, |input| input.values.len());
+    let job = job(&data, len, args)?;
+    let what = describe(args.op, args.expr.as_ref(), args.reduce);
+    writeln!(out, "job:        {what} over {len} {} elements", T::DTYPE)?;
+    for input in &data {
+        let label = if args.expr.is_some() { format!("input {}:", input.name) } else { "input:".to_string() };
+        writeln!(out, "{label:<11} {}", input.origin)?;
+    }
+    write_engine(out, engine)?;
+    // Loads (or measures) the cost model before timing, so that every run's decision shows its
+    // predictions whatever the policy, and no run pays for measuring.
+    engine.cost_model();
+    out.flush()?;
+    let (runs, value) = time_runs(engine, &job, args.repeat)?;
+    write_routing(out, &runs)?;
+    write_value(out, &value)?;
+    if let Some(output) = output {
+        write_output(out, output, &value)?;
+    }
+    write_speed(out, &runs, traffic(&job))
+}
+
+/// Generated data, one array for each input of the expression (`x` for an op), seeds `--seed` on.
+fn generated<T: Sample>(args: &RunArgs) -> Result<Vec<Data<T>>, Failure> {
     let started = Instant::now();
     let names: Vec<String> = match &args.expr {
         Some(expr) => expr.inputs().into_iter().map(String::from).collect(),
@@ -56,47 +108,42 @@ fn run_typed<T: Sample>(engine: &Engine, args: &RunArgs, out: &mut impl Write) -
             Failure::Usage(format!("cannot allocate {size} for input {name}; try a smaller --n"))
         })?);
     }
-    let generated_in = started.elapsed();
-    let job = job(&names, &arrays, args)?;
-    let what = describe(args.op, args.expr.as_ref(), args.reduce);
-    writeln!(out, "job:        {what} over {} {} elements", args.len, T::DTYPE)?;
-    for (k, (name, array)) in names.iter().zip(&arrays).enumerate() {
-        let label = if args.expr.is_some() { format!("input {name}:") } else { "input:".to_string() };
-        writeln!(
-            out,
-            "{label:<11} {} from seed {}: {} (generated in {}, not timed)",
-            T::DISTRIBUTION,
-            args.seed.wrapping_add(k as u64),
-            format::head(array, SHOWN),
-            format::duration(generated_in)
-        )?;
-    }
-    write_engine(out, engine)?;
-    // Loads (or measures) the cost model before timing, so that every run's decision shows its
-    // predictions whatever the policy, and no run pays for measuring.
-    engine.cost_model();
-    out.flush()?;
-    let (runs, value) = time_runs(engine, &job, args.repeat)?;
-    write_routing(out, &runs)?;
-    write_value(out, &value)?;
-    write_speed(out, &runs, traffic(&job))
+    let generated_in = format::duration(started.elapsed());
+    let data = names.into_iter().zip(arrays).enumerate().map(|(k, (name, values))| {
+        let seed = args.seed.wrapping_add(k as u64);
+        let head = format::head(&values, SHOWN);
+        let origin = format!("{} from seed {seed}: {head} (generated in {generated_in}, not timed)", T::DISTRIBUTION);
+        Data { name, values, origin }
+    });
+    Ok(data.collect())
 }
 
-/// The job for the chosen op or expression and reduction over the generated `arrays` (one per name);
-/// clap makes sure there is a map or a reduction.
-fn job<'a, T: Element>(names: &[String], arrays: &'a [Vec<T>], args: &RunArgs) -> Result<Job<'a, T>, Failure> {
+/// The values of every input file.
+fn read<T: Element>(sources: &[Source]) -> Result<Vec<Data<T>>, Failure> {
+    let mut data = Vec::with_capacity(sources.len());
+    for source in sources {
+        let started = Instant::now();
+        let values = source.read::<T>()?;
+        let read_in = format::duration(started.elapsed());
+        let origin = format!("{} (read in {read_in}, not timed): {}", source.describe(), format::head(&values, SHOWN));
+        data.push(Data { name: source.name.clone(), values, origin });
+    }
+    Ok(data)
+}
+
+/// The job for the chosen op or expression and reduction over `data` (one array per input, each
+/// `len` long); clap makes sure there is a map or a reduction.
+fn job<'a, T: Element>(data: &'a [Data<T>], len: usize, args: &RunArgs) -> Result<Job<'a, T>, Failure> {
     if let Some(expr) = &args.expr {
-        let inputs = names
-            .iter()
-            .zip(arrays)
-            .fold(Inputs::new().with_len(args.len), |inputs, (name, array)| inputs.with(name, array));
+        let inputs =
+            data.iter().fold(Inputs::new().with_len(len), |inputs, input| inputs.with(&input.name, &input.values));
         let job = Job::expr(inputs, expr.clone());
         return Ok(match args.reduce {
             Some(reduce) => job.reduced(reduce),
             None => job,
         });
     }
-    let input = arrays.first().map_or(&[][..], Vec::as_slice);
+    let input = data.first().map_or(&[][..], |input| input.values.as_slice());
     match (args.op, args.reduce) {
         (Some(op), None) => Ok(Job::map(input, op)),
         (None, Some(reduce)) => Ok(Job::reduce(input, reduce)),
@@ -187,6 +234,19 @@ fn write_value<T: Element>(out: &mut impl Write, value: &Output<T>) -> Result<()
         Output::Scalar(x) => writeln!(out, "result:     {x}")?,
         Output::Array(xs) => writeln!(out, "result:     {} values: {}", xs.len(), format::head(xs, SHOWN))?,
     }
+    Ok(())
+}
+
+/// Writes a map's result to `--output` and says so; clap keeps `--output` away from reductions.
+fn write_output<T: Element>(out: &mut impl Write, output: PendingOutput, value: &Output<T>) -> Result<(), Failure> {
+    let Output::Array(values) = value else {
+        return Err(Failure::Usage("a reduction has no array to write to --output".into()));
+    };
+    let started = Instant::now();
+    let path = output.path().display().to_string();
+    output.finish(values)?;
+    let written_in = format::duration(started.elapsed());
+    writeln!(out, "output:     {path}: {} {} (.npy, written in {written_in}, not timed)", values.len(), T::DTYPE)?;
     Ok(())
 }
 

@@ -58,7 +58,12 @@ impl<'p> Plan<'p> {
                 Loc::Reg(_) => Loc::Reg(regs.take(kind(instr.ty))),
                 loc => loc,
             };
-            for a in operands(instr.step).filter(|&a| last_use[a] == s) {
+            // A step may read one operand twice (`x + x`, once shared
+            // subtrees are one step): its register is freed once.
+            let mut read: Vec<usize> = operands(instr.step).filter(|&a| last_use[a] == s).collect();
+            read.sort_unstable();
+            read.dedup();
+            for a in read {
                 if let Loc::Reg(r) = locs[a] {
                     regs.free(kind(instrs[a].ty), r);
                 }

@@ -183,6 +183,18 @@ fn deep_expressions_reuse_registers() {
     check(&fma, DType::F32, DType::F32);
 }
 
+/// A shared subtree is one step, which a step may read twice (`a + a`):
+/// its register is freed once, so no later step takes it twice.
+#[test]
+fn a_step_that_reads_one_operand_twice() {
+    let twice = index().cast(DType::I32);
+    let e = &twice + &twice + (-var("s") + var("s"));
+    check(&e, DType::I32, DType::I32);
+    let c = var("x").gt(1);
+    let both = select(c.clone(), &twice * &twice, var("s")) + select(c.clone().and(c), var("s"), &twice);
+    check(&both, DType::I32, DType::I32);
+}
+
 #[test]
 fn reduction_of_one_negative_zero_keeps_its_canonical_bits() {
     let xs = [-0.0f32];
