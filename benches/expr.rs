@@ -88,5 +88,29 @@ fn eval_into(engine: &swath::Engine, expr: &Expr, inputs: &Inputs<'_>, out: &mut
     engine.eval_into(expr, inputs, out).expect("expression runs");
 }
 
-criterion_group!(benches, square_plus_one, multiply_add);
+/// A 10-element expression: the cost of the call itself, against a plain
+/// loop (goal: a few hundred nanoseconds at most, the program compiled once).
+fn tiny_expr(c: &mut Criterion) {
+    let engine = swath::Engine::cpu();
+    let xs = common::data(10);
+    let mut out = vec![0.0f32; 10];
+    let expr = var("x") * var("x") + 1.0;
+    let mut group = c.benchmark_group("expr_x*x+1_10_elements");
+    group.bench_function("plain_loop", |b| {
+        b.iter(|| {
+            for (y, &x) in out.iter_mut().zip(std::hint::black_box(&xs)) {
+                *y = x * x + 1.0;
+            }
+            std::hint::black_box(&out);
+        })
+    });
+    let inputs = Inputs::new().with("x", &xs);
+    group.bench_function("swath_eval_into", |b| b.iter(|| eval_into(&engine, &expr, &inputs, &mut out)));
+    group.bench_function("swath_eval_new_inputs", |b| {
+        b.iter(|| engine.eval::<f32>(&expr, &Inputs::new().with("x", std::hint::black_box(&xs))).expect("runs"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, square_plus_one, multiply_add, tiny_expr);
 criterion_main!(benches);

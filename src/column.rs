@@ -3,7 +3,8 @@
 //! host data.
 
 use crate::dtype::{DType, Element};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::fresh::{copy_of, result_vec};
 use std::any::Any;
 use std::sync::Arc;
 
@@ -107,19 +108,50 @@ impl HostData {
         }
     }
 
-    /// The values as `T`, which must be the array's type.
-    pub fn to_vec<T: Element>(&self) -> Vec<T> {
+    /// The values as `T`, which must be the array's type, copied into a
+    /// new vector on the current rayon pool.
+    pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
         // The bytes come from a `Vec<T>` of the same type: aligned for `T`.
-        bytemuck::cast_slice(self.column().bytes()).to_vec()
+        copy_of(bytemuck::cast_slice(self.column().bytes()))
     }
 
-    /// Zero-filled bytes of `len` elements of `dtype`, to read into.
+    /// The values as `T` (the array's type), moved out if no one else
+    /// holds them; else the data back.
+    pub fn into_vec<T: Element>(self) -> std::result::Result<Vec<T>, HostData> {
+        fn unwrap<V: Any, T: Element>(
+            values: Arc<V>,
+            back: fn(Arc<V>) -> HostData,
+        ) -> std::result::Result<Vec<T>, HostData> {
+            let values = Arc::try_unwrap(values).map_err(back)?;
+            let values: Box<dyn Any> = Box::new(values);
+            // `T::DTYPE` names `T` exactly: the caller asked for the array's type.
+            Ok(*values.downcast::<Vec<T>>().unwrap_or_else(|_| unreachable!("DType names its Element type")))
+        }
+        if self.column().dtype() != T::DTYPE {
+            return Err(self);
+        }
+        match self {
+            HostData::F32(v) => unwrap(v, HostData::F32),
+            HostData::F64(v) => unwrap(v, HostData::F64),
+            HostData::I32(v) => unwrap(v, HostData::I32),
+            HostData::U32(v) => unwrap(v, HostData::U32),
+        }
+    }
+
+    /// Zero-filled bytes of `len` elements of `dtype`, to read into; like
+    /// `vec!`, an allocation failure aborts.
     pub fn zeroed(dtype: DType, len: usize) -> HostData {
+        fn fresh<T: Element>(len: usize) -> Arc<Vec<T>> {
+            let bytes = len.saturating_mul(T::DTYPE.size());
+            let layout =
+                std::alloc::Layout::from_size_align(bytes, T::DTYPE.size()).unwrap_or(std::alloc::Layout::new::<T>());
+            Arc::new(result_vec(len).unwrap_or_else(|_| std::alloc::handle_alloc_error(layout)))
+        }
         match dtype {
-            DType::F32 => HostData::F32(Arc::new(vec![0.0; len])),
-            DType::F64 => HostData::F64(Arc::new(vec![0.0; len])),
-            DType::I32 => HostData::I32(Arc::new(vec![0; len])),
-            DType::U32 => HostData::U32(Arc::new(vec![0; len])),
+            DType::F32 => HostData::F32(fresh(len)),
+            DType::F64 => HostData::F64(fresh(len)),
+            DType::I32 => HostData::I32(fresh(len)),
+            DType::U32 => HostData::U32(fresh(len)),
         }
     }
 
@@ -138,18 +170,4 @@ impl HostData {
         // The bytes come from a `Vec` of the type `T` names: aligned for `T`.
         Some(bytemuck::cast_slice_mut(bytes))
     }
-}
-
-/// A new zeroed vector of `len` elements for a result, or
-/// [`Error::OutOfMemory`] where the allocator refuses it: never an abort.
-/// Large vectors come from the allocator's zeroed pages, which the OS
-/// hands out untouched, as `vec!` does.
-pub(crate) fn result_vec<T: Element>(len: usize) -> Result<Vec<T>> {
-    const PROBE_ABOVE: usize = 1 << 20;
-    let bytes = (len as u64).saturating_mul(T::DTYPE.size() as u64);
-    if bytes > PROBE_ABOVE as u64 {
-        let mut probe: Vec<T> = Vec::new();
-        probe.try_reserve_exact(len).map_err(|_| Error::OutOfMemory { bytes, len })?;
-    }
-    Ok(vec![T::default(); len])
 }

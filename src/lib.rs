@@ -37,6 +37,7 @@ mod engine;
 mod error;
 mod exec;
 pub mod expr;
+mod fresh;
 mod gpu;
 mod handle;
 mod inputs;

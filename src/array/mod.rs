@@ -29,19 +29,21 @@
 //! memory is the price: an uploaded array keeps its host values alive as
 //! long as it, or anything computed from it, exists.
 
+mod fuse;
 mod pipeline;
 mod run;
 
 pub(crate) use pipeline::StageSpec;
 pub use pipeline::{Outputs, Pipeline};
 
-use crate::column::{result_vec, HostData};
+use crate::column::HostData;
 use crate::dtype::{DType, Element};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::exec::chain::evaluate;
 use crate::expr::program::Program;
 use crate::expr::var;
+use crate::fresh::result_vec;
 use crate::gpu::DeviceArray;
 use crate::op::{Op, Reduce};
 use std::marker::PhantomData;
@@ -106,14 +108,45 @@ impl<T: Element> Array<T> {
     /// ```
     pub fn to_vec(&self) -> Result<Vec<T>> {
         match &self.raw.store {
-            Store::Host(data) => Ok(data.to_vec()),
+            Store::Host(data) => self.raw.engine.on_pool(|| data.to_vec()),
             Store::Device(device) => {
                 let mut out = result_vec::<T>(self.raw.len)?;
                 match self.raw.engine.read_device(device, &mut out) {
                     Ok(()) => Ok(out),
-                    Err(_) => Ok(self.raw.origin.recompute(&self.raw.engine).to_vec()),
+                    Err(_) => {
+                        let values = self.raw.origin.recompute(&self.raw.engine);
+                        self.raw.engine.on_pool(|| values.to_vec())
+                    }
                 }
             }
+        }
+    }
+
+    /// The values as a vector, moved out without a copy where this array
+    /// is the only holder of values in host memory (a pipeline's output
+    /// on the CPU, once the `Outputs` are dropped), else copied or read
+    /// back as [`Array::to_vec`] does.
+    ///
+    /// ```
+    /// use swath::{expr::Expr, Engine};
+    /// let engine = Engine::new()?;
+    /// let xs = engine.array(vec![1.0f32, 2.0, 3.0]);
+    /// let ys = engine.pipeline().input("x", &xs).map::<f32>("y", &Expr::parse("x * 2")?).run()?.array::<f32>("y")?;
+    /// assert_eq!(ys.into_vec()?, [2.0, 4.0, 6.0]);
+    /// # Ok::<(), swath::Error>(())
+    /// ```
+    pub fn into_vec(self) -> Result<Vec<T>> {
+        let Raw { engine, dtype, len, store, origin } = self.raw;
+        match store {
+            Store::Host(data) => {
+                // The origin of host values is those values: let go of it first.
+                drop(origin);
+                match data.into_vec::<T>() {
+                    Ok(values) => Ok(values),
+                    Err(shared) => engine.on_pool(|| shared.to_vec()),
+                }
+            }
+            store => Array::<T>::from_raw(Raw { engine, dtype, len, store, origin }).to_vec(),
         }
     }
 

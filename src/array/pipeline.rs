@@ -15,8 +15,12 @@ use crate::schedule::{Decision, Device};
 ///
 /// Each stage is an expression over the pipeline's inputs and earlier
 /// stages, by name, and is itself named. The run keeps the last stage and
-/// every stage named in [`Pipeline::output`]; intermediate arrays are
-/// freed as soon as the device is done with them.
+/// every stage named in [`Pipeline::output`]. A stage that is not kept is
+/// fused into the stages that read it: a chain of maps is one pass over
+/// memory (one kernel on the GPU), with the bits of the stages run one by
+/// one. A stage read by two stages that are kept or reduce is computed
+/// once into an intermediate array, freed as soon as the device is done
+/// with it; a stage nothing reads is not computed.
 ///
 /// ```
 /// use swath::{expr::Expr, Engine, Reduce};

@@ -1,6 +1,7 @@
 //! Arrays and pipelines on the engine: where a new array lives, and how a
 //! pipeline's stages are checked, routed and dispatched like any job.
 
+use super::fuse::fuse;
 use super::{Array, Origin, Raw, StageSpec, Store, MAX_LINEAGE};
 use crate::column::HostData;
 use crate::dtype::{DType, Element};
@@ -21,11 +22,11 @@ pub(crate) struct Named {
 }
 
 /// An array a stage may read, as checking sees it.
-struct Known {
-    name: String,
-    dtype: DType,
-    len: usize,
-    origin: Arc<Origin>,
+pub(crate) struct Known {
+    pub name: String,
+    pub dtype: DType,
+    pub len: usize,
+    pub origin: Arc<Origin>,
 }
 
 impl Engine {
@@ -99,20 +100,22 @@ pub(crate) fn run_pipeline(
         .collect();
     let mut stages = Vec::with_capacity(specs.len());
     let mut names = Vec::with_capacity(specs.len());
-    for spec in specs {
-        let (stage, origin) = check(&known, &spec, keep.contains(&spec.name))?;
+    for spec in &specs {
+        let (stage, origin) = check(&known, spec, keep.contains(&spec.name))?;
         let len = if stage.reduce.is_some() { 1 } else { stage.len };
         known.push(Known { name: spec.name.clone(), dtype: stage.program.structure.output(), len, origin });
         stages.push(stage);
-        names.push(spec.name);
+        names.push(&spec.name);
     }
     if let Some(name) = keep.iter().find(|name| !names.contains(name)) {
         return Err(PipelineError::UnknownStage { name: name.clone() }.into());
     }
-    let route = route_pipeline(engine, &inputs, &stages);
-    let mut work = ChainWork { engine, inputs: &inputs, stages: &stages };
+    let fused = fuse(&known, &specs, stages)?;
+    let route = route_pipeline(engine, &inputs, &fused.stages);
+    let mut work = ChainWork { engine, inputs: &inputs, stages: &fused.stages };
     let mut outcome = engine.dispatch(route, &mut work);
-    let stores = std::mem::take(&mut outcome.value);
+    let mut stores = std::mem::take(&mut outcome.value);
+    let stores = fused.runs.iter().map(|run| run.and_then(|k| stores[k].take()));
     let arrays = known.split_off(inputs.len()).into_iter().zip(stores);
     let kept = arrays
         .filter_map(|(array, store)| Some((array, store?)))

@@ -1,13 +1,12 @@
 //! Expression jobs on the engine: [`Engine::eval`] and friends, each a
 //! compiled program over zipped inputs, run through the one dispatch.
 
-use super::Engine;
-use crate::column::result_vec;
+use super::{exprs, Engine};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::exec::{infallible, CpuExec, Executor, Task};
-use crate::expr::program::Program;
 use crate::expr::Expr;
+use crate::fresh::result_vec;
 use crate::inputs::Inputs;
 use crate::op::Reduce;
 use crate::schedule::{Device, ProgramShape};
@@ -26,7 +25,7 @@ impl Engine {
     /// # Ok::<(), swath::Error>(())
     /// ```
     pub fn eval<U: Element>(&self, expr: &Expr, inputs: &Inputs<'_>) -> Result<Vec<U>> {
-        let program = Program::compile(expr, &inputs.types(), U::DTYPE)?;
+        let program = exprs::compiled(expr, inputs, U::DTYPE)?;
         let task = Task::new(&program, &inputs.columns, inputs.common_len()?);
         let mut out = result_vec::<U>(task.len)?;
         self.map_task(task, &mut out)?;
@@ -36,7 +35,7 @@ impl Engine {
     /// `expr` over the zipped `inputs`, written into `out` (as long as the
     /// inputs). Returns where it ran.
     pub fn eval_into<U: Element>(&self, expr: &Expr, inputs: &Inputs<'_>, out: &mut [U]) -> Result<Device> {
-        let program = Program::compile(expr, &inputs.types(), U::DTYPE)?;
+        let program = exprs::compiled(expr, inputs, U::DTYPE)?;
         let task = Task::new(&program, &inputs.columns, inputs.common_len()?);
         if out.len() != task.len {
             return Err(Error::LengthMismatch { input: task.len, output: out.len() });
@@ -55,7 +54,7 @@ impl Engine {
     /// # Ok::<(), swath::Error>(())
     /// ```
     pub fn eval_reduce<U: Element>(&self, expr: &Expr, inputs: &Inputs<'_>, reduce: Reduce) -> Result<U> {
-        let program = Program::compile(expr, &inputs.types(), U::DTYPE)?;
+        let program = exprs::compiled(expr, inputs, U::DTYPE)?;
         let task = Task::new(&program, &inputs.columns, inputs.common_len()?);
         if self.small_on_cpu(task.len) && (task.len > 0 || reduce.has_identity()) {
             return Ok(infallible(CpuExec::new(None).reduce(task, reduce)));

@@ -7,6 +7,7 @@ mod costs;
 mod device;
 mod dispatch;
 mod eval;
+mod exprs;
 mod model;
 mod ops;
 mod outcome;
@@ -17,12 +18,13 @@ pub use outcome::{Outcome, Output};
 
 pub(crate) use dispatch::Route;
 
-use crate::column::{result_vec, Column};
+use crate::column::Column;
 use crate::cpu;
 use crate::dtype::Element;
 use crate::error::{Error, GpuError, Result};
 use crate::exec::{GpuExec, MapWork, ReduceWork, Task, Work};
 use crate::expr::program::Program;
+use crate::fresh::result_vec;
 use crate::gpu::{DeviceArray, Gpu, GpuInfo, GpuProfile, InjectedFault, Transfers};
 use crate::job::Job;
 use crate::op::{Op, Reduce};

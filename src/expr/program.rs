@@ -379,6 +379,10 @@ impl Builder<'_> {
             }
             Node::Cast(dtype, a) => {
                 let a = self.lower(a, Some(*dtype))?;
+                if self.steps[a].ty == Ty::Num(*dtype) {
+                    // A cast to the operand's own type changes no bits.
+                    return Ok(a);
+                }
                 Ok(self.push(Step::Cast(a), Ty::Num(*dtype)))
             }
         }

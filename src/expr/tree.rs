@@ -317,6 +317,19 @@ impl Expr {
         super::walk::depth(self)
     }
 
+    /// Distinct nodes: a subtree shared in several places counts once, as
+    /// it compiles once.
+    pub(crate) fn nodes(&self) -> usize {
+        let mut nodes = 0;
+        super::walk::visit(self, &mut |_| nodes += 1);
+        nodes
+    }
+
+    /// True if `self` and `other` are one tree (not only equal ones).
+    pub(crate) fn same_node(&self, other: &Expr) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// The root node's address: the identity of a shared subtree.
     pub(crate) fn as_ptr(&self) -> *const Node {
         Arc::as_ptr(&self.0)

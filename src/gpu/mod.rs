@@ -271,6 +271,7 @@ impl Launch<'_> {
         pass.set_pipeline(self.pipeline);
         pass.set_bind_group(0, &bind_group, &[]);
         pass.dispatch_workgroups(x, y, 1);
+        ctx.counters.dispatched();
     }
 }
 

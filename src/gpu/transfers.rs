@@ -35,6 +35,9 @@ pub struct Transfers {
     pub readback_bytes: u64,
     /// Command submissions to the GPU queue.
     pub submissions: u64,
+    /// Kernel launches: a fused pipeline stage is one per binding-sized
+    /// piece of its arrays, and a reduction one per level.
+    pub dispatches: u64,
 }
 
 impl Transfers {
@@ -46,6 +49,7 @@ impl Transfers {
             readbacks: self.readbacks - earlier.readbacks,
             readback_bytes: self.readback_bytes - earlier.readback_bytes,
             submissions: self.submissions - earlier.submissions,
+            dispatches: self.dispatches - earlier.dispatches,
         }
     }
 }
@@ -58,6 +62,7 @@ pub(crate) struct Counters {
     readbacks: AtomicU64,
     readback_bytes: AtomicU64,
     submissions: AtomicU64,
+    dispatches: AtomicU64,
 }
 
 impl Counters {
@@ -75,6 +80,10 @@ impl Counters {
         self.submissions.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub fn dispatched(&self) {
+        self.dispatches.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn snapshot(&self) -> Transfers {
         Transfers {
             uploads: self.uploads.load(Ordering::Relaxed),
@@ -82,6 +91,7 @@ impl Counters {
             readbacks: self.readbacks.load(Ordering::Relaxed),
             readback_bytes: self.readback_bytes.load(Ordering::Relaxed),
             submissions: self.submissions.load(Ordering::Relaxed),
+            dispatches: self.dispatches.load(Ordering::Relaxed),
         }
     }
 }

@@ -17,6 +17,7 @@
 #[macro_use]
 mod lane;
 mod kernels;
+mod layouts;
 mod num;
 mod plan;
 mod step;

@@ -10,6 +10,7 @@ use super::step::{self, Chunk, Dst};
 use crate::column::Column;
 use crate::dtype::Element;
 use crate::expr::program::{Instr, Program, Scalar, Step, Ty};
+use std::sync::Arc;
 
 /// Where a step's value is during a chunk.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -26,6 +27,14 @@ pub(super) enum Loc {
 
 pub(super) struct Plan<'p> {
     instrs: &'p [Instr],
+    layout: Arc<Layout>,
+}
+
+/// Where each step of one program lives: a function of the program alone
+/// (its steps, constants and input columns), so it is kept per thread
+/// ([`super::layouts`]) for jobs too small to pay for working it out.
+#[derive(Debug)]
+pub(super) struct Layout {
     locs: Vec<Loc>,
     /// The steps to run for each chunk, in order: those in a register or the output.
     work: Vec<usize>,
@@ -37,13 +46,51 @@ impl<'p> Plan<'p> {
     /// The plan of `program` over `columns`, whose types must be the
     /// program's input types (the caller compiled it for them).
     pub fn new(program: &'p Program, columns: &[Column<'_>]) -> Plan<'p> {
+        for slot in 0..program.structure.inputs.len() {
+            check_column(program, columns, slot);
+        }
+        let layout = super::layouts::layout(program, Layout::new);
+        Plan { instrs: &program.structure.steps, layout }
+    }
+
+    /// Registers for one task, `len` elements each.
+    pub fn bank(&self, len: usize) -> Bank {
+        Bank::new(&self.layout.regs, len)
+    }
+
+    /// Writes the program's values for elements `start..start + out.len()` into `out`.
+    pub fn eval<U: Element>(&self, columns: &[Column<'_>], start: usize, bank: &mut Bank, out: &mut [U]) {
+        let layout = &*self.layout;
+        let chunk = Chunk { instrs: self.instrs, locs: &layout.locs, columns, start, len: out.len() };
+        let mut out = Out::of(out);
+        for &s in &layout.work {
+            let dst = match layout.locs[s] {
+                Loc::Reg(r) => Dst::Reg(r),
+                _ => Dst::Out(&mut out),
+            };
+            step::run(&chunk, bank, self.instrs[s], dst);
+        }
+        // A last step that is an input or a constant has nothing to run.
+        let last = self.instrs.len() - 1;
+        if let Loc::Column(_) | Loc::Scalar(_) = layout.locs[last] {
+            by_num!(U::DTYPE, T => match T::out(&mut out) {
+                Some(out) => map1(chunk.arg::<T>(bank, last), out, |x| x),
+                None => unreachable!("Out::of gives the output's type"),
+            })
+        }
+    }
+}
+
+impl Layout {
+    /// Works out where each step of `program` lives.
+    pub fn new(program: &Program) -> Layout {
         let instrs = &program.structure.steps[..];
         let last_use = last_uses(instrs);
         let mut locs: Vec<Loc> = Vec::with_capacity(instrs.len());
         let mut regs = Registers::default();
         for (s, instr) in instrs.iter().enumerate() {
             let loc = match instr.step {
-                Step::Input(slot) => Loc::Column(column(program, columns, slot)),
+                Step::Input(slot) => Loc::Column(program.columns[slot]),
                 Step::Const(k) => Loc::Scalar(lit(program.consts[k])),
                 Step::Index => Loc::Reg(0),
                 step if operands(step).all(|a| matches!(locs[a], Loc::Scalar(_))) => {
@@ -71,33 +118,7 @@ impl<'p> Plan<'p> {
             locs.push(loc);
         }
         let work = (0..instrs.len()).filter(|&s| matches!(locs[s], Loc::Reg(_) | Loc::Out)).collect();
-        Plan { instrs, locs, work, regs: regs.count }
-    }
-
-    /// Registers for one task, `len` elements each.
-    pub fn bank(&self, len: usize) -> Bank {
-        Bank::new(&self.regs, len)
-    }
-
-    /// Writes the program's values for elements `start..start + out.len()` into `out`.
-    pub fn eval<U: Element>(&self, columns: &[Column<'_>], start: usize, bank: &mut Bank, out: &mut [U]) {
-        let chunk = Chunk { instrs: self.instrs, locs: &self.locs, columns, start, len: out.len() };
-        let mut out = Out::of(out);
-        for &s in &self.work {
-            let dst = match self.locs[s] {
-                Loc::Reg(r) => Dst::Reg(r),
-                _ => Dst::Out(&mut out),
-            };
-            step::run(&chunk, bank, self.instrs[s], dst);
-        }
-        // A last step that is an input or a constant has nothing to run.
-        let last = self.instrs.len() - 1;
-        if let Loc::Column(_) | Loc::Scalar(_) = self.locs[last] {
-            by_num!(U::DTYPE, T => match T::out(&mut out) {
-                Some(out) => map1(chunk.arg::<T>(bank, last), out, |x| x),
-                None => unreachable!("Out::of gives the output's type"),
-            })
-        }
+        Layout { locs, work, regs: regs.count }
     }
 }
 
@@ -147,13 +168,12 @@ fn last_uses(instrs: &[Instr]) -> Vec<usize> {
     last
 }
 
-/// The column input `slot` reads, checked against the program's type.
-fn column(program: &Program, columns: &[Column<'_>], slot: usize) -> usize {
+/// Checks the column input `slot` reads against the program's type.
+fn check_column(program: &Program, columns: &[Column<'_>], slot: usize) {
     let k = program.columns[slot];
     let expected = program.structure.inputs[slot];
     let found = columns.get(k).map(Column::dtype);
     assert_eq!(found, Some(expected), "input slot {slot} reads column {k}, which must hold {expected}");
-    k
 }
 
 fn lit(scalar: Scalar) -> Lit {
