@@ -4,6 +4,8 @@
 //! errors for badly described pipelines.
 
 mod common;
+#[path = "pipeline/fusion.rs"]
+mod fusion;
 
 use common::{gpu_engine, large_input_lock, random, ON_GPU};
 use swath::expr::Expr;

@@ -2,9 +2,7 @@
 //! read them, with the bits of the stages run one by one, on every thread
 //! count and on the GPU in one kernel.
 
-mod common;
-
-use common::{random, shared_gpu_engine};
+use crate::common::{gpu_engine, random, shared_gpu_engine};
 use swath::expr::Expr;
 use swath::{Array, Element, Engine, Pipeline, Policy, Reduce};
 
@@ -78,7 +76,9 @@ fn fused_stages_give_the_bits_of_stages_run_one_by_one() {
 
 #[test]
 fn a_chain_of_maps_is_one_gpu_dispatch() {
-    let Some(gpu) = shared_gpu_engine("a_chain_of_maps_is_one_gpu_dispatch") else { return };
+    // An engine of its own: the counters are per engine.
+    let Some(gpu) = gpu_engine("a_chain_of_maps_is_one_gpu_dispatch") else { return };
+    let gpu = &gpu;
     let xs = gpu.array(random::<f32>("one dispatch", 1 << 16, (-1.0, 1.0)));
     let before = gpu.transfers();
     let out = stages(gpu, &xs).run().unwrap();
