@@ -134,13 +134,10 @@ mod sealed {
                 other
             }
         }
-        /// Float-only functions. Integer types implement them through `f64`
-        /// only to be total: `Op::check` rejects them before any job runs.
+        /// Float-only (the transcendental functions are `cpu::math`'s).
+        /// Integer types implement it through `f64` only to be total:
+        /// `Op::check` rejects it before any job runs.
         fn sqrt(self) -> Self;
-        fn exp(self) -> Self;
-        fn ln(self) -> Self;
-        fn sin(self) -> Self;
-        fn cos(self) -> Self;
     }
 }
 
@@ -185,22 +182,6 @@ macro_rules! float_element {
             #[inline(always)]
             fn sqrt(self) -> Self {
                 <$t>::sqrt(self)
-            }
-            #[inline(always)]
-            fn exp(self) -> Self {
-                <$t>::exp(self)
-            }
-            #[inline(always)]
-            fn ln(self) -> Self {
-                <$t>::ln(self)
-            }
-            #[inline(always)]
-            fn sin(self) -> Self {
-                <$t>::sin(self)
-            }
-            #[inline(always)]
-            fn cos(self) -> Self {
-                <$t>::cos(self)
             }
         }
     };
@@ -247,18 +228,6 @@ macro_rules! int_element {
             }
             fn sqrt(self) -> Self {
                 (self as f64).sqrt() as $t
-            }
-            fn exp(self) -> Self {
-                (self as f64).exp() as $t
-            }
-            fn ln(self) -> Self {
-                (self as f64).ln() as $t
-            }
-            fn sin(self) -> Self {
-                (self as f64).sin() as $t
-            }
-            fn cos(self) -> Self {
-                (self as f64).cos() as $t
             }
         }
     };

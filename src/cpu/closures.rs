@@ -19,15 +19,12 @@ pub(crate) trait ReduceVisitor<T> {
 
 /// True if `op` (the identity for `None`) has a loop compiled for it
 /// here. Ops added since run on the chunked evaluator, which is nearly as
-/// fast, so a new function needs no code in this file.
+/// fast, so a new function needs no code in this file. The transcendental
+/// functions run there too: its loops call the slice functions of
+/// [`super::math`], which vectorise, where a closure per element would not.
 pub(crate) fn has_loop(op: Option<Op>) -> bool {
     use Op::*;
-    matches!(
-        op,
-        None | Some(
-            Square | Abs | Neg | Sqrt | Exp | Log | Sin | Cos | Add(_) | Mul(_) | Min(_) | Max(_) | Clamp { .. }
-        )
-    )
+    matches!(op, None | Some(Square | Abs | Neg | Sqrt | Add(_) | Mul(_) | Min(_) | Max(_) | Clamp { .. }))
 }
 
 /// Calls `v` with the closure for `op` (the identity if `op` is `None`).
@@ -40,10 +37,6 @@ pub(crate) fn with_map<T: Element, V: MapVisitor<T>>(op: Option<Op>, v: V) -> V:
         Op::Abs => v.visit(|x: T| x.abs()),
         Op::Neg => v.visit(|x: T| x.neg()),
         Op::Sqrt => v.visit(|x: T| x.sqrt()),
-        Op::Exp => v.visit(|x: T| x.exp()),
-        Op::Log => v.visit(|x: T| x.ln()),
-        Op::Sin => v.visit(|x: T| x.sin()),
-        Op::Cos => v.visit(|x: T| x.cos()),
         Op::Add(_) => v.visit(move |x: T| x.add(a)),
         Op::Mul(_) => v.visit(move |x: T| x.mul(a)),
         Op::Min(_) => v.visit(move |x: T| x.min_nan(a)),

@@ -5,11 +5,13 @@
 //! input ([`map_into`], [`map_reduce`]), which the executor picks when a
 //! program is exactly one op. Both split work the same way: below
 //! [`SERIAL_BELOW`] elements they run a plain loop on the calling thread,
-//! so a small job pays nothing for parallelism.
+//! so a small job pays nothing for parallelism. The transcendental
+//! functions are [`math`]'s own, vectorised.
 
 mod closures;
 pub(crate) mod eval;
 mod map;
+pub(crate) mod math;
 mod reduce;
 
 pub(crate) use closures::has_loop;

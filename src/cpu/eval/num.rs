@@ -1,8 +1,9 @@
 //! [`Num`]: element operations on the four number types, with the
 //! semantics of the GPU lowering (WGSL as naga compiles it).
 
-use super::kernels::{map1, map2};
+use super::kernels::map1;
 use super::lane::{Arg, Lane};
+use crate::cpu::math::{Function, Transcendental};
 use crate::dtype::Element;
 use crate::expr::Unary;
 
@@ -49,11 +50,11 @@ macro_rules! float_num {
             fn float_unary(op: Unary, a: Arg<'_, Self>, out: &mut [Self]) {
                 match op {
                     Unary::Sqrt => map1(a, out, $t::sqrt),
-                    Unary::Exp => map1(a, out, $t::exp),
-                    Unary::Log => map1(a, out, $t::ln),
-                    Unary::Sin => map1(a, out, $t::sin),
-                    Unary::Cos => map1(a, out, $t::cos),
-                    Unary::Tanh => map1(a, out, $t::tanh),
+                    Unary::Exp => transcendental(Function::Exp, a, out),
+                    Unary::Log => transcendental(Function::Ln, a, out),
+                    Unary::Sin => transcendental(Function::Sin, a, out),
+                    Unary::Cos => transcendental(Function::Cos, a, out),
+                    Unary::Tanh => transcendental(Function::Tanh, a, out),
                     Unary::Floor => map1(a, out, $t::floor),
                     Unary::Ceil => map1(a, out, $t::ceil),
                     Unary::Round => map1(a, out, $t::round_ties_even),
@@ -63,7 +64,12 @@ macro_rules! float_num {
                 }
             }
             fn pow(a: Arg<'_, Self>, b: Arg<'_, Self>, out: &mut [Self]) {
-                map2(a, b, out, $t::powf)
+                match (a, b) {
+                    (Arg::Slice(a), Arg::Slice(b)) => $t::pow_slices(a, b, out),
+                    (Arg::Slice(a), Arg::Scalar(b)) => $t::pow_slice_scalar(a, b, out),
+                    (Arg::Scalar(a), Arg::Slice(b)) => $t::pow_scalar_slice(a, b, out),
+                    (Arg::Scalar(a), Arg::Scalar(b)) => out.fill(Transcendental::pow(a, b)),
+                }
             }
             #[inline(always)]
             fn of_bool(c: bool) -> Self {
@@ -149,6 +155,14 @@ macro_rules! int_num {
             }
         }
     };
+}
+
+/// `out[j] = f(a[j])` with the vectorised functions of [`crate::cpu::math`].
+fn transcendental<T: Transcendental>(f: Function, a: Arg<'_, T>, out: &mut [T]) {
+    match a {
+        Arg::Slice(xs) => T::apply_slice(f, xs, out),
+        Arg::Scalar(x) => out.fill(x.apply(f)),
+    }
 }
 
 float_num!(f32);
