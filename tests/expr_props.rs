@@ -4,6 +4,8 @@
 //! same values as an independent per-element evaluation on the CPU.
 
 mod common;
+#[path = "expr_props/transcendental.rs"]
+mod transcendental;
 
 use proptest::prelude::*;
 use swath::expr::{index, lit, select, var, Binary, Expr, Unary};
