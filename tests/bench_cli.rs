@@ -8,6 +8,8 @@ use std::process::{Command, Output};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 const OPS: [&str; 3] = ["square", "sum", "sumsq"];
+/// The ops that return a new vector per call, as users call them; not in the default set.
+const NEW_VECTOR_OPS: [&str; 2] = ["square_new", "transcendental"];
 const CPU_DEVICES: [&str; 3] = ["plain_loop", "rayon", "swath_cpu"];
 
 /// `swath bench` with `args`, isolated from the caller's routing policy, log level and size settings.
@@ -54,15 +56,23 @@ fn table_rows(stdout: &str) -> Vec<(String, String, String)> {
         .skip_while(|line| !(line.starts_with("op ") && line.contains("device")))
         .skip(1)
         .map(|line| line.split_whitespace().collect::<Vec<_>>())
-        .take_while(|words| words.len() >= 3 && OPS.contains(&words[0]) && words[1].starts_with("2^"))
+        .take_while(|words| {
+            let op = words.first().copied().unwrap_or_default();
+            words.len() >= 3 && (OPS.contains(&op) || NEW_VECTOR_OPS.contains(&op)) && words[1].starts_with("2^")
+        })
         .map(|words| (words[0].to_string(), words[1].to_string(), words[2].to_string()))
         .collect()
 }
 
-/// Every (op, n, device) for `sizes` and `devices`.
+/// Every (op, n, device) of the default ops for `sizes` and `devices`.
 fn expected_rows(sizes: &[&str], devices: &[&str]) -> BTreeSet<(String, String, String)> {
+    expected_rows_of(&OPS, sizes, devices)
+}
+
+/// Every (op, n, device) for `ops`, `sizes` and `devices`.
+fn expected_rows_of(ops: &[&str], sizes: &[&str], devices: &[&str]) -> BTreeSet<(String, String, String)> {
     let mut expected = BTreeSet::new();
-    for op in OPS {
+    for &op in ops {
         for size in sizes {
             for device in devices {
                 expected.insert((op.to_string(), size.to_string(), device.to_string()));
@@ -104,13 +114,33 @@ fn the_table_has_a_row_per_op_size_and_device() {
     }
 }
 
+/// One quick run of the ops that return a new vector: a row each, GB/s counted as for any map, and the
+/// JSON says what each op computes.
+#[test]
+fn the_new_vector_ops_run_at_a_tiny_size() {
+    let path = temp_path("new-vector.json");
+    let json = path.to_str().expect("temporary paths are UTF-8");
+    let ops = NEW_VECTOR_OPS.join(",");
+    let stdout = succeeds(&["--ops", &ops, "--sizes", "10", "--repeat", "1", "--devices", "cpu", "--json", json]);
+    let rows: BTreeSet<_> = table_rows(&stdout).into_iter().collect();
+    assert_eq!(rows, expected_rows_of(&NEW_VECTOR_OPS, &["2^10"], &CPU_DEVICES), "{stdout}");
+    let document = read_json(&path);
+    let described: Vec<&str> =
+        document["ops"].as_array().into_iter().flatten().filter_map(|op| op["op"].as_str()).collect();
+    assert_eq!(described, NEW_VECTOR_OPS, "{document}");
+    for result in document["results"].as_array().expect("results is an array") {
+        assert!(result["gbps"].as_f64().is_some_and(|gbps| gbps > 0.0), "{result}");
+        assert!(result["fraction_of_bandwidth"].as_f64().is_some_and(|share| share > 0.0), "{result}");
+    }
+}
+
 #[test]
 fn json_has_the_documented_keys() {
     let path = temp_path("results.json");
     let json = path.to_str().expect("temporary paths are UTF-8");
     succeeds(&["--sizes", "10,12", "--repeat", "3", "--devices", "cpu", "--json", json]);
     let document = read_json(&path);
-    for key in ["swath_version", "cpu", "threads", "adapter", "bandwidth", "results"] {
+    for key in ["swath_version", "cpu", "threads", "adapter", "bandwidth", "ops", "results"] {
         assert!(keys(&document).contains(key), "no {key:?} in {document}");
     }
     assert_eq!(document["swath_version"], env!("CARGO_PKG_VERSION"));

@@ -80,7 +80,9 @@ impl Engine {
         let traits = gpu.traits();
         let wanted = self.policy() == Policy::Gpu || {
             let model = self.cost_model();
-            model.gpu.is_some_and(|costs| costs.bytes_per_s > model.cpu.bytes_per_s)
+            // A map over the array reads and writes it: from the caches or from memory.
+            let streamed = (2 * len * dtype.size()) as f64;
+            model.gpu.is_some_and(|costs| costs.bytes_per_s > model.cpu.pool_bytes_per_s(streamed))
         };
         (wanted && traits.healthy && (dtype != DType::F64 || traits.shader_f64)).then_some(gpu)
     }

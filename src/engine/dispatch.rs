@@ -14,6 +14,15 @@ use crate::schedule::{Decision, Device, Policy, Prediction, ProgramShape, Reason
 use std::sync::Arc;
 use std::time::Instant;
 
+/// Where a map writes its result, as far as its cost goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// The caller's buffer (`map_into`, `eval_into`), already in memory.
+    Given,
+    /// A vector allocated for this job, whose pages the first write faults in.
+    New,
+}
+
 /// Where a job goes, decided before it runs: the GPU it may use (taken
 /// once, so a reopened device never changes under a running job), the
 /// decision, and the seconds predicted on each device (for the queues
@@ -102,18 +111,24 @@ impl Engine {
     }
 
     /// `task` mapped into `out`, where the scheduler sends it; `shape`
-    /// is that of the task's program.
+    /// is that of the task's program, `target` says whether `out` was
+    /// allocated for this job.
     pub(crate) fn execute_map<U: Element>(
         &self,
         task: Task<'_>,
         shape: ProgramShape,
         out: &mut [U],
+        target: Target,
     ) -> Result<Outcome<()>> {
         if task.len != out.len() {
             return Err(Error::LengthMismatch { input: task.len, output: out.len() });
         }
         task.program.check_len(task.len)?;
-        let route = self.route(&Shape::new(shape, task.len, None));
+        let shape = Shape::new(shape, task.len, None);
+        let route = self.route(&match target {
+            Target::Given => shape,
+            Target::New => shape.with_new_output(),
+        });
         Ok(self.dispatch(route, &mut MapWork { task, out }))
     }
 

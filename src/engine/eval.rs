@@ -1,6 +1,7 @@
 //! Expression jobs on the engine: [`Engine::eval`] and friends, each a
 //! compiled program over zipped inputs, run through the one dispatch.
 
+use super::dispatch::Target;
 use super::{exprs, Engine};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
@@ -28,7 +29,7 @@ impl Engine {
         let program = exprs::compiled(expr, inputs, U::DTYPE)?;
         let task = Task::new(&program, &inputs.columns, inputs.common_len()?);
         let mut out = result_vec::<U>(task.len)?;
-        self.map_task(task, &mut out)?;
+        self.map_task(task, &mut out, Target::New)?;
         Ok(out)
     }
 
@@ -40,7 +41,7 @@ impl Engine {
         if out.len() != task.len {
             return Err(Error::LengthMismatch { input: task.len, output: out.len() });
         }
-        self.map_task(task, out)
+        self.map_task(task, out, Target::Given)
     }
 
     /// `expr` over the zipped `inputs`, fused into `reduce`: one pass, no
@@ -62,13 +63,14 @@ impl Engine {
         Ok(self.execute_reduce(task, ProgramShape::of(task.program), reduce)?.value)
     }
 
-    /// Maps `task` into `out` (as long as the task), small ones on the
-    /// calling thread without routing.
-    fn map_task<U: Element>(&self, task: Task<'_>, out: &mut [U]) -> Result<Device> {
+    /// Maps `task` into `out` (as long as the task, and allocated for it
+    /// if `target` says so), small ones on the calling thread without
+    /// routing.
+    fn map_task<U: Element>(&self, task: Task<'_>, out: &mut [U], target: Target) -> Result<Device> {
         if self.small_on_cpu(task.len) {
             infallible(CpuExec::new(None).map(task, out));
             return Ok(Device::Cpu);
         }
-        Ok(self.execute_map(task, ProgramShape::of(task.program), out)?.device)
+        Ok(self.execute_map(task, ProgramShape::of(task.program), out, target)?.device)
     }
 }

@@ -17,6 +17,7 @@ pub use builder::{EngineBuilder, DEFAULT_GPU_TIMEOUT};
 pub use outcome::{Outcome, Output};
 
 pub(crate) use dispatch::Route;
+use dispatch::Target;
 
 use crate::column::Column;
 use crate::cpu;
@@ -171,7 +172,8 @@ impl Engine {
         let outcome = match job.reduction() {
             None => {
                 let mut out = result_vec::<T>(task.len)?;
-                self.execute_map(task, ProgramShape::of(task.program), &mut out)?.with(Output::Array(out))
+                let shape = ProgramShape::of(task.program);
+                self.execute_map(task, shape, &mut out, Target::New)?.with(Output::Array(out))
             }
             Some(reduce) => {
                 let outcome = self.execute_reduce(task, ProgramShape::of(task.program), reduce)?;
@@ -185,7 +187,7 @@ impl Engine {
     /// `op` applied to every element, as a new vector.
     pub fn map<T: Element>(&self, input: &[T], op: Op) -> Result<Vec<T>> {
         let mut out = result_vec::<T>(input.len())?;
-        self.map_into(input, &mut out, op)?;
+        self.map_to(input, &mut out, op, Target::New)?;
         Ok(out)
     }
 
@@ -193,6 +195,12 @@ impl Engine {
     /// allocation on the CPU path). Returns where it ran.
     #[inline]
     pub fn map_into<T: Element>(&self, input: &[T], out: &mut [T], op: Op) -> Result<Device> {
+        self.map_to(input, out, op, Target::Given)
+    }
+
+    /// [`Engine::map_into`], predicted as writing `target`.
+    #[inline]
+    fn map_to<T: Element>(&self, input: &[T], out: &mut [T], op: Op, target: Target) -> Result<Device> {
         op.check(T::DTYPE)?;
         if self.small_on_cpu(input.len()) && input.len() == out.len() && cpu::has_loop(Some(op)) {
             cpu::map_into(input, out, op);
@@ -200,7 +208,7 @@ impl Engine {
         }
         let op = ops::compiled(Some(op), T::DTYPE)?;
         let columns = [Column::of(input)];
-        Ok(self.execute_map(Task::new(&op.program, &columns, input.len()), op.shape, out)?.device)
+        Ok(self.execute_map(Task::new(&op.program, &columns, input.len()), op.shape, out, target)?.device)
     }
 
     /// `input` reduced to one value in the canonical order.
@@ -277,9 +285,10 @@ impl Engine {
         Ok((value, exec.profile().unwrap_or_default()))
     }
 
+    /// The shape of `job` as [`Engine::run`] runs it: a map writes a new vector.
     fn shape<T: Element>(&self, job: &Job<'_, T>) -> Shape {
         let program = job.program().map_or_else(|_| Program::identity(T::DTYPE), Clone::clone);
-        Shape::of(&program, job.len(), job.reduction())
+        Shape::of(&program, job.len(), job.reduction()).with_new_output()
     }
 
     /// Host–device traffic of this engine's GPU so far (zeros without one,

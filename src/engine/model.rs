@@ -92,6 +92,7 @@ impl Engine {
             driver: gpu.map_or(String::new(), |g| g.driver),
             cpu: cpu_model_name(),
             threads: self.threads(),
+            format: CostModel::FORMAT,
         }
     }
 

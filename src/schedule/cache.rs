@@ -21,6 +21,9 @@ pub struct CacheKey {
     pub cpu: String,
     /// Threads of the CPU pool.
     pub threads: usize,
+    /// [`CostModel::FORMAT`]: a model of other fields is measured again,
+    /// its file never read.
+    pub format: u32,
 }
 
 /// The file's contents.
@@ -115,6 +118,8 @@ fn plausible(model: &CostModel) -> bool {
     let cpu_ok = cpu.threads > 0
         && positive(cpu.serial_bytes_per_s)
         && positive(cpu.bytes_per_s)
+        && positive(cpu.memory_bytes_per_s)
+        && positive(cpu.first_touch_bytes_per_s)
         && times(cpu.launch_s)
         && times(cpu.transcendental_s);
     cpu_ok
@@ -149,7 +154,14 @@ mod tests {
     use super::*;
 
     fn key() -> CacheKey {
-        CacheKey { swath: "0.1.0".into(), adapter: "a".into(), driver: "d".into(), cpu: "c".into(), threads: 4 }
+        CacheKey {
+            swath: "0.1.0".into(),
+            adapter: "a".into(),
+            driver: "d".into(),
+            cpu: "c".into(),
+            threads: 4,
+            format: 1,
+        }
     }
 
     #[test]

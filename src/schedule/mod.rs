@@ -12,7 +12,7 @@ mod policy;
 mod predict;
 
 pub use cache::{CacheKey, ModelCache};
-pub use cost::{CostModel, CpuCosts, GpuCosts};
+pub use cost::{CostModel, CpuCosts, GpuCosts, NEW_PAGES_FROM};
 pub use predict::{Load, Prediction, Split};
 
 pub use policy::Policy;
@@ -207,6 +207,11 @@ pub struct Shape {
     pub program: ProgramShape,
     /// Where the inputs live.
     pub data: Location,
+    /// The result goes into memory allocated for this job (a new vector,
+    /// as [`crate::Engine::run`] and [`crate::Engine::map`] return), whose
+    /// pages its first write faults in; false for a caller's buffer
+    /// ([`crate::Engine::map_into`]) and for reductions.
+    pub new_output: bool,
 }
 
 impl Shape {
@@ -234,12 +239,18 @@ impl Shape {
     /// A program of this shape over `len` elements in host memory,
     /// reduced if `reduce` is set.
     pub fn new(program: ProgramShape, len: usize, reduce: Option<Reduce>) -> Shape {
-        Shape { dtype: program.output, len, reduce, program, data: Location::Host }
+        Shape { dtype: program.output, len, reduce, program, data: Location::Host, new_output: false }
     }
 
     /// The same job on inputs that live at `data`.
     pub fn at(self, data: Location) -> Shape {
         Shape { data, ..self }
+    }
+
+    /// The same job writing a new result (a map; a reduction has no array
+    /// to write): see [`Shape::new_output`].
+    pub fn with_new_output(self) -> Shape {
+        Shape { new_output: self.reduce.is_none(), ..self }
     }
 
     /// The first reason the GPU cannot run a job of this shape, if any.

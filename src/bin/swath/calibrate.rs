@@ -35,11 +35,18 @@ pub fn write_model(out: &mut impl Write, model: &CostModel) -> Result<(), Failur
     let cpu = &model.cpu;
     writeln!(
         out,
-        "cpu:        {} threads; job launch {}; map {} on one thread, {} on all; {:.2} ns per exp per thread",
+        "cpu:        {} threads; job launch {}; map {} on one thread, on all {} in cache (up to {}), {} from memory;",
         cpu.threads,
         time(cpu.launch_s),
         rate(cpu.serial_bytes_per_s),
         rate(cpu.bytes_per_s),
+        format::bytes(cpu.cache_bytes),
+        rate(cpu.memory_bytes_per_s),
+    )?;
+    writeln!(
+        out,
+        "            a new result's first write {} (page faults); {:.2} ns per exp per thread",
+        rate(cpu.first_touch_bytes_per_s),
         cpu.transcendental_s * 1e9
     )?;
     match &model.gpu {

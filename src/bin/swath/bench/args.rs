@@ -18,7 +18,8 @@ pub const LARGE_ENV: &str = "SWATH_BENCH_LARGE";
 #[command(after_help = "Examples:\n  \
     swath bench                                   every op, 2^10 to 2^26 elements, on every device\n  \
     swath bench --sizes 16,20,24 --devices cpu    three sizes, swath's CPU path only\n  \
-    swath bench --json out.json --plot out.svg    also write the results as JSON and as a chart\n\n\
+    swath bench --json out.json --plot out.svg    also write the results as JSON and as a chart\n  \
+    swath bench --ops square_new,transcendental   calls that return a new vector, as users make them\n\n\
     Every row is the median of --repeat timed runs after one warm-up, with min..max; runs under 1 ms\n\
     are timed in batches, and cells slower than about 1 s in all are run fewer times (at least 3).\n\
     GB/s count bytes read plus bytes written, in decimal units, and are compared with the copy and\n\
@@ -30,8 +31,9 @@ pub struct BenchArgs {
     pub sizes: Exponents,
 
     /// Operations: square (a map into a reused buffer), sum, sumsq (square fused into sum), expr (the
-    /// expression `x * 2.5 + 1`) and chain10 (ten stages host to host; swath runs them as a pipeline
-    /// on resident data).
+    /// expression `x * 2.5 + 1`), chain10 (ten stages host to host; swath runs them as a pipeline on
+    /// resident data), square_new (`x * x` into a new vector on every call, as `engine.map` and
+    /// `collect` return one) and transcendental (`sin(x) * cos(x) + sqrt(x)` into a new vector).
     #[arg(long, value_name = "OPS", value_delimiter = ',', default_value = "square,sum,sumsq")]
     pub ops: Vec<BenchOp>,
 

@@ -1,5 +1,9 @@
 //! The code each contender runs for one op. Inputs and results pass through `black_box`, so that the
 //! compiler can neither precompute a result nor drop an unused one.
+//!
+//! `square_new` and `transcendental` are the calls as users write them: every contender returns a new
+//! vector each time (`collect`, `engine.map`, `engine.eval`), so allocating and first touching the
+//! output is part of every row, not only of rayon's.
 
 use super::matrix::BenchOp;
 use rayon::prelude::*;
@@ -9,6 +13,15 @@ use swath::{Device, Engine, GpuProfile, Inputs, Job, Op, Reduce};
 
 /// The expression of the `expr` op.
 pub const EXPR: &str = "x * 2.5 + 1";
+
+/// The expression of the `transcendental` op.
+pub const TRANSCENDENTAL: &str = "sin(x) * cos(x) + sqrt(x)";
+
+/// [`TRANSCENDENTAL`] on one element, with the standard library's functions.
+#[inline]
+fn transcendental(x: f32) -> f32 {
+    x.sin() * x.cos() + x.sqrt()
+}
 
 /// The stages of `chain10`; stage `k` reads stage `k - 1` (`s0` is the input).
 pub const CHAIN: [&str; 10] = [
@@ -39,7 +52,8 @@ fn chain(x: f32) -> f32 {
     s * 0.125
 }
 
-/// A sequential loop; `square` writes into the reused `out`.
+/// A sequential loop; `square`, `expr` and `chain10` write into the reused `out`, the `_new` ops
+/// collect a new vector.
 pub fn plain_loop(op: BenchOp, xs: &[f32], out: &mut [f32]) {
     let xs = black_box(xs);
     match op {
@@ -67,6 +81,12 @@ pub fn plain_loop(op: BenchOp, xs: &[f32], out: &mut [f32]) {
             }
             black_box(out);
         }
+        BenchOp::SquareNew => {
+            black_box(xs.iter().map(|&x| x * x).collect::<Vec<f32>>());
+        }
+        BenchOp::Transcendental => {
+            black_box(xs.iter().map(|&x| transcendental(x)).collect::<Vec<f32>>());
+        }
     }
 }
 
@@ -74,7 +94,7 @@ pub fn plain_loop(op: BenchOp, xs: &[f32], out: &mut [f32]) {
 pub fn rayon(op: BenchOp, xs: &[f32]) {
     let xs = black_box(xs);
     match op {
-        BenchOp::Square => {
+        BenchOp::Square | BenchOp::SquareNew => {
             black_box(xs.par_iter().map(|&x| x * x).collect::<Vec<f32>>());
         }
         BenchOp::Sum => {
@@ -89,11 +109,15 @@ pub fn rayon(op: BenchOp, xs: &[f32]) {
         BenchOp::Chain10 => {
             black_box(xs.par_iter().map(|&x| chain(x)).collect::<Vec<f32>>());
         }
+        BenchOp::Transcendental => {
+            black_box(xs.par_iter().map(|&x| transcendental(x)).collect::<Vec<f32>>());
+        }
     }
 }
 
-/// swath's own calls: `map_into` the reused `out`, `reduce`, the fused `map_reduce`, `eval_into`, or
-/// a pipeline over an array made from `xs` (one upload) read back into a new vector.
+/// swath's own calls: `map_into` the reused `out`, `reduce`, the fused `map_reduce`, `eval_into`, a
+/// pipeline over an array made from `xs` (one upload) read back into a new vector, or `map` and `eval`
+/// returning a new vector.
 pub fn swath(engine: &Engine, op: BenchOp, xs: &[f32], out: &mut [f32]) -> swath::Result<()> {
     let xs = black_box(xs);
     match op {
@@ -112,7 +136,13 @@ pub fn swath(engine: &Engine, op: BenchOp, xs: &[f32], out: &mut [f32]) -> swath
             black_box(out);
         }
         BenchOp::Chain10 => {
-            black_box(chain10(engine, xs)?.to_vec()?);
+            black_box(chain10(engine, xs)?.into_vec()?);
+        }
+        BenchOp::SquareNew => {
+            black_box(engine.map(xs, Op::Square)?);
+        }
+        BenchOp::Transcendental => {
+            black_box(engine.eval::<f32>(&Expr::parse(TRANSCENDENTAL)?, &Inputs::new().with("x", xs))?);
         }
     }
     Ok(())
@@ -134,7 +164,7 @@ pub fn swath_device(engine: &Engine, op: BenchOp, xs: &[f32], out: &mut [f32]) -
         BenchOp::Square => engine.map_into(xs, out, Op::Square),
         BenchOp::Expr => engine.eval_into(&Expr::parse(EXPR)?, &Inputs::new().with("x", xs), out),
         BenchOp::Chain10 => Ok(if chain10(engine, xs)?.on_gpu() { Device::Gpu } else { Device::Cpu }),
-        BenchOp::Sum | BenchOp::Sumsq => match job(op, xs)? {
+        BenchOp::Sum | BenchOp::Sumsq | BenchOp::SquareNew | BenchOp::Transcendental => match job(op, xs)? {
             Some(job) => Ok(engine.run(&job)?.device),
             None => Ok(Device::Cpu),
         },
@@ -153,10 +183,11 @@ pub fn gpu_profile(engine: &Engine, op: BenchOp, xs: &[f32]) -> swath::Result<Op
 /// The op as one job; `None` for the pipeline.
 fn job(op: BenchOp, xs: &[f32]) -> swath::Result<Option<Job<'_, f32>>> {
     Ok(Some(match op {
-        BenchOp::Square => Job::map(xs, Op::Square),
+        BenchOp::Square | BenchOp::SquareNew => Job::map(xs, Op::Square),
         BenchOp::Sum => Job::reduce(xs, Reduce::Sum),
         BenchOp::Sumsq => Job::map_reduce(xs, Op::Square, Reduce::Sum),
         BenchOp::Expr => Job::expr(Inputs::new().with("x", xs), Expr::parse(EXPR)?),
+        BenchOp::Transcendental => Job::expr(Inputs::new().with("x", xs), Expr::parse(TRANSCENDENTAL)?),
         BenchOp::Chain10 => return Ok(None),
     }))
 }
@@ -183,6 +214,28 @@ mod tests {
             } else {
                 assert_eq!(expected, actual);
             }
+        }
+    }
+
+    #[test]
+    fn the_new_vector_ops_compute_what_the_baselines_do() {
+        let xs: Vec<f32> = (0..5000).map(|i| 0.5 + (i % 7) as f32 / 8.0).collect();
+        let engine = Engine::cpu();
+        let squares: Vec<f32> = xs.iter().map(|&x| x * x).collect();
+        assert_eq!(engine.map(&xs, Op::Square).ok(), Some(squares));
+        let inputs = Inputs::new().with("x", &xs);
+        let evaluated = Expr::parse(TRANSCENDENTAL).and_then(|expr| engine.eval::<f32>(&expr, &inputs));
+        let evaluated = evaluated.unwrap_or_default();
+        assert_eq!(evaluated.len(), xs.len());
+        for (&x, &y) in xs.iter().zip(&evaluated) {
+            assert!((y - transcendental(x)).abs() <= 1e-5 * transcendental(x).abs(), "{x}: {y}");
+        }
+        let mut out = vec![0.0; xs.len()];
+        for op in [BenchOp::SquareNew, BenchOp::Transcendental] {
+            plain_loop(op, &xs, &mut out);
+            rayon(op, &xs);
+            assert!(swath(&engine, op, &xs, &mut out).is_ok());
+            assert!(matches!(swath_device(&engine, op, &xs, &mut out), Ok(Device::Cpu)));
         }
     }
 }

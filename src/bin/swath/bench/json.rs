@@ -1,6 +1,6 @@
 //! `--json`: the report as JSON, for scripts and for comparing runs.
 
-use super::matrix::Bound;
+use super::matrix::{BenchOp, Bound};
 use super::results::{Report, Row};
 use crate::failure::Failure;
 use serde::Serialize;
@@ -17,7 +17,17 @@ struct Document<'a> {
     /// Timed runs asked for per cell (`runs` of a result may be lower, see the table).
     repeat: u32,
     bandwidth: Bandwidth,
+    /// The ops measured, in the order asked for, with what each computes.
+    ops: Vec<OpEntry>,
     results: Vec<ResultEntry<'a>>,
+}
+
+/// What an op computes, and which bandwidth its `fraction_of_bandwidth` is a share of.
+#[derive(Serialize)]
+struct OpEntry {
+    op: &'static str,
+    description: &'static str,
+    bound: &'static str,
 }
 
 #[derive(Serialize)]
@@ -83,6 +93,7 @@ pub fn render(report: &Report) -> Result<String, Failure> {
             read_gbps: report.bandwidth.gbps(Bound::Read),
             n: report.bandwidth.n,
         },
+        ops: report.ops.iter().map(|&op| op_entry(op)).collect(),
         results: report.rows.iter().map(result).collect(),
     };
     serde_json::to_string_pretty(&document)
@@ -91,6 +102,10 @@ pub fn render(report: &Report) -> Result<String, Failure> {
             text
         })
         .map_err(|error| Failure::Usage(format!("cannot encode the results as JSON: {error}")))
+}
+
+fn op_entry(op: BenchOp) -> OpEntry {
+    OpEntry { op: op.name(), description: op.description(), bound: op.bound().name() }
 }
 
 fn result(row: &Row) -> ResultEntry<'_> {

@@ -16,6 +16,13 @@ pub enum BenchOp {
     /// A chain of ten element-wise stages from host data to host data: swath uploads once, runs a
     /// pipeline, reads back once; the baselines fuse the chain by hand.
     Chain10,
+    /// `x * x` into a new vector on every call, as `engine.map` and `collect` return one: the cost of
+    /// allocating and first touching the output counts.
+    #[value(name = "square_new")]
+    SquareNew,
+    /// `sin(x) * cos(x) + sqrt(x)` into a new vector on every call: compute rather than memory bound
+    /// on most CPUs.
+    Transcendental,
 }
 
 /// The memory bandwidth that bounds an op.
@@ -36,6 +43,21 @@ impl BenchOp {
             BenchOp::Sumsq => "sumsq",
             BenchOp::Expr => "expr",
             BenchOp::Chain10 => "chain10",
+            BenchOp::SquareNew => "square_new",
+            BenchOp::Transcendental => "transcendental",
+        }
+    }
+
+    /// What the op computes and where its result goes, for the chart's captions and the JSON.
+    pub fn description(self) -> &'static str {
+        match self {
+            BenchOp::Square => "x * x into a reused buffer",
+            BenchOp::Sum => "the sum: a reduction",
+            BenchOp::Sumsq => "x * x fused into the sum",
+            BenchOp::Expr => "x * 2.5 + 1 into a reused buffer",
+            BenchOp::Chain10 => "ten stages, host to host",
+            BenchOp::SquareNew => "x * x, a new vector per call",
+            BenchOp::Transcendental => "sin(x)*cos(x)+sqrt(x), a new vector per call",
         }
     }
 
@@ -44,14 +66,20 @@ impl BenchOp {
     pub fn bytes(self, n: usize) -> u64 {
         let input = n as u64 * std::mem::size_of::<f32>() as u64;
         match self {
-            BenchOp::Square | BenchOp::Expr | BenchOp::Chain10 => 2 * input,
+            BenchOp::Square | BenchOp::Expr | BenchOp::Chain10 | BenchOp::SquareNew | BenchOp::Transcendental => {
+                2 * input
+            }
             BenchOp::Sum | BenchOp::Sumsq => input,
         }
     }
 
+    /// The bandwidth the op is compared with: the copy for every map (a compute-bound one such as
+    /// `transcendental` stays well below it, which is what its row shows), the read for a reduction.
     pub fn bound(self) -> Bound {
         match self {
-            BenchOp::Square | BenchOp::Expr | BenchOp::Chain10 => Bound::Copy,
+            BenchOp::Square | BenchOp::Expr | BenchOp::Chain10 | BenchOp::SquareNew | BenchOp::Transcendental => {
+                Bound::Copy
+            }
             BenchOp::Sum | BenchOp::Sumsq => Bound::Read,
         }
     }
@@ -130,6 +158,9 @@ mod tests {
         assert_eq!(BenchOp::Sum.bytes(1000), 4000);
         assert_eq!(BenchOp::Sumsq.bytes(1000), 4000);
         assert_eq!(BenchOp::Chain10.bytes(1000), 8000);
+        assert_eq!(BenchOp::SquareNew.bytes(1000), 8000);
+        assert_eq!(BenchOp::Transcendental.bytes(1000), 8000);
+        assert_eq!(BenchOp::Transcendental.bound(), Bound::Copy);
         assert_eq!(BenchOp::Square.bound(), Bound::Copy);
         assert_eq!(BenchOp::Sumsq.bound(), Bound::Read);
         assert_eq!(size_name(1 << 20), "2^20");

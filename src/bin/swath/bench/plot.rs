@@ -84,13 +84,7 @@ type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordi32
 fn draw_panel(area: &Area<'_>, report: &Report, op: BenchOp) -> Drawn {
     let bandwidth = report.bandwidth.gbps(op.bound());
     let frame = frame(report, op, bandwidth);
-    let caption = match op {
-        BenchOp::Square => "square: map into a reused buffer",
-        BenchOp::Sum => "sum: reduction",
-        BenchOp::Sumsq => "sumsq: square fused into sum",
-        BenchOp::Expr => "expr: x * 2.5 + 1",
-        BenchOp::Chain10 => "chain10: ten stages, host to host",
-    };
+    let caption = format!("{}: {}", op.name(), op.description());
     let mut chart = ChartBuilder::on(area)
         .caption(caption, (FONT, 17))
         .margin(14)

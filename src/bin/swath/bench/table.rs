@@ -58,15 +58,22 @@ fn write_header(out: &mut impl Write, report: &Report) -> Result<(), Failure> {
     )?;
     writeln!(out, "           runs under {} are timed in batches, as the time per run", duration(MIN_SAMPLE))?;
     writeln!(out, "columns:   median and min..max of the timed runs; GB/s = bytes read + written per second (1e9);")?;
-    writeln!(out, "           % bw = share of the copy (square) or read (sum, sumsq) bandwidth above;")?;
+    writeln!(out, "           % bw = share of the copy (maps) or read (sum, sumsq) bandwidth above;")?;
     writeln!(out, "           vs rayon = rayon's median time / this row's")?;
     Ok(())
 }
 
+/// Width of the op column: the longest name measured, at least that of `chain10`, so that a table of
+/// the default ops keeps its layout.
+fn op_width(report: &Report) -> usize {
+    report.ops.iter().map(|op| op.name().len()).max().unwrap_or(0).max(7)
+}
+
 fn write_rows(out: &mut impl Write, report: &Report) -> Result<(), Failure> {
+    let ow = op_width(report);
     writeln!(
         out,
-        "{:<7} {:<5} {:<14} {:>10}  {:<21} {:>8} {:>6} {:>9} {:>5}",
+        "{:<ow$} {:<5} {:<14} {:>10}  {:<21} {:>8} {:>6} {:>9} {:>5}",
         "op", "n", "device", "median", "min..max", "GB/s", "% bw", "vs rayon", "runs"
     )?;
     for row in &report.rows {
@@ -75,7 +82,7 @@ fn write_rows(out: &mut impl Write, report: &Report) -> Result<(), Failure> {
         let lowered = if timing.lowered { "*" } else { "" };
         writeln!(
             out,
-            "{:<7} {:<5} {:<14} {:>10}  {:<21} {:>8} {:>6} {:>9} {:>5}",
+            "{:<ow$} {:<5} {:<14} {:>10}  {:<21} {:>8} {:>6} {:>9} {:>5}",
             row.op.name(),
             size_name(row.n),
             device_name(report, row),
@@ -138,16 +145,17 @@ fn write_gpu_phases(out: &mut impl Write, report: &Report) -> Result<(), Failure
     writeln!(out, "GPU phases of one more run (profile_gpu: the phases run one after another, so they add up to")?;
     writeln!(out, "more than the median above; kernel clock: gpu = timestamp queries, host = wall time):")?;
     writeln!(out, "(mapped->Vec: of the readback, the copy out of mapped memory)")?;
+    let ow = op_width(report);
     writeln!(
         out,
-        "{:<7} {:<5} {:>10} {:>10} {:>10} {:>12}  kernel clock",
+        "{:<ow$} {:<5} {:>10} {:>10} {:>10} {:>12}  kernel clock",
         "op", "n", "upload", "kernel", "readback", "mapped->Vec"
     )?;
     for row in &report.rows {
         let Some(profile) = &row.gpu_profile else { continue };
         writeln!(
             out,
-            "{:<7} {:<5} {:>10} {:>10} {:>10} {:>12}  {}",
+            "{:<ow$} {:<5} {:>10} {:>10} {:>10} {:>12}  {}",
             row.op.name(),
             size_name(row.n),
             duration(profile.upload),
@@ -172,7 +180,7 @@ fn write_crossovers(out: &mut impl Write, report: &Report) -> Result<(), Failure
             Crossover::Never => format!("none up to {}", size_name(largest)),
             Crossover::NotMeasured => "not measured (needs both swath_cpu and swath_gpu)".into(),
         };
-        writeln!(out, "  {:<7} {crossover}", op.name())?;
+        writeln!(out, "  {:<ow$} {crossover}", op.name(), ow = op_width(report))?;
     }
     Ok(())
 }
