@@ -21,7 +21,10 @@
 //! other tenants of the same cache included.
 
 use super::{best, llc, sample};
+use crate::column::Column;
 use crate::cpu;
+use crate::dtype::DType;
+use crate::expr::program::Program;
 use crate::fresh::result_vec;
 use crate::op::Op;
 use crate::schedule::CpuCosts;
@@ -71,7 +74,13 @@ pub(super) fn costs(threads: usize, on_pool: &(impl Fn(&mut (dyn FnMut() + Send)
     let first = timed(n, Op::Square, 1);
     let memory = timed(n, Op::Square, 1);
     let cached = timed(cached_len, Op::Square, 3);
-    let exp = timed(EXP, Op::Exp, 2);
+    // `exp` runs on the evaluator, as every job of it does.
+    let exp_program = Program::of_op(Some(Op::Exp), DType::F32);
+    let mut exp = 0.0;
+    if let Ok(program) = &exp_program {
+        let columns = [Column::of(&input[..EXP])];
+        on_pool(&mut || exp = best(2, || cpu::eval::map_at(program, &columns, 0, &mut out[..EXP])));
+    }
 
     let serial_bytes_per_s = bytes(SERIAL) / serial;
     // MID elements make a single pool task: its time beyond the serial
