@@ -147,14 +147,29 @@ fn a_gpu_fault_in_a_pipeline_is_reported_and_its_results_stay_right() {
 #[test]
 fn a_kernel_that_compiles_past_the_timeout_runs_on_the_cpu_and_is_no_fault() {
     const TEST: &str = "a_kernel_that_compiles_past_the_timeout_runs_on_the_cpu_and_is_no_fault";
-    let impatient = Engine::builder().policy(Policy::Gpu).gpu_timeout(Duration::from_nanos(1));
-    let Some(engine) = gpu_engine_from(TEST, impatient) else { return };
     let input: Vec<f32> = random(TEST, 10_007, (-4.0, 4.0));
-    for k in 0..5 {
-        let outcome = engine.run(&Job::map(&input, Op::Square)).expect("the job runs, on the CPU");
-        assert_eq!(outcome.device, Device::Cpu);
-        assert!(matches!(outcome.fallback, Some(GpuError::CompileTimeout(_))), "job {k}: {:?}", outcome.fallback);
-        assert_same_elements(array(&outcome), &reference_map(Op::Square, &input), TEST);
-        assert!(engine.gpu_healthy(), "a slow compilation is not the device's fault (job {k})");
+    // On a loaded machine the compilation can finish before a job looks
+    // at it; the job then runs and its 1 ns poll times out, as it should.
+    // Such a race says nothing of slow compilations: try a fresh engine.
+    let mut last = None;
+    for _attempt in 0..3 {
+        let impatient = Engine::builder().policy(Policy::Gpu).gpu_timeout(Duration::from_nanos(1));
+        let Some(engine) = gpu_engine_from(TEST, impatient) else { return };
+        let mut raced = false;
+        for k in 0..5 {
+            let outcome = engine.run(&Job::map(&input, Op::Square)).expect("the job runs, on the CPU");
+            assert_eq!(outcome.device, Device::Cpu);
+            assert_same_elements(array(&outcome), &reference_map(Op::Square, &input), TEST);
+            if !matches!(outcome.fallback, Some(GpuError::CompileTimeout(_))) {
+                last = Some(format!("job {k}: {:?}", outcome.fallback));
+                raced = true;
+                break;
+            }
+            assert!(engine.gpu_healthy(), "a slow compilation is not the device's fault (job {k})");
+        }
+        if !raced {
+            return;
+        }
     }
+    panic!("every attempt saw a compilation finish within 1 ns of waiting: {last:?}");
 }
