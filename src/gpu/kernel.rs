@@ -24,12 +24,38 @@ const REDUCE: &str = include_str!("../../shaders/reduce.wgsl");
 
 /// Identifies one compiled pipeline: the expression's structure (not its
 /// constants' values, which travel in the uniform, so a new constant
-/// reuses the pipeline) and, for a reduce kernel, the reduction.
+/// reuses the pipeline) and what the kernel does with its values.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Kernel {
     pub structure: Arc<Structure>,
-    /// `None` for a map kernel, else one level of this reduction.
-    pub reduce: Option<Reduce>,
+    pub kind: Kind,
+}
+
+/// What a kernel does with the values of its expression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Kind {
+    /// Writes each value (`shaders/map.wgsl`).
+    Map,
+    /// One level of this reduction (`shaders/reduce.wgsl`).
+    Reduce(Reduce),
+}
+
+impl Kind {
+    /// The reduction whose `combine` (and identity) the kernel uses.
+    pub fn reduce(self) -> Option<Reduce> {
+        match self {
+            Kind::Map => None,
+            Kind::Reduce(reduce) => Some(reduce),
+        }
+    }
+
+    /// The shader file that follows the generated header.
+    fn body(self) -> &'static str {
+        match self {
+            Kind::Map => MAP,
+            Kind::Reduce(_) => REDUCE,
+        }
+    }
 }
 
 impl Kernel {
@@ -38,17 +64,22 @@ impl Kernel {
     /// (over the partials).
     pub fn of_job(structure: &Arc<Structure>, reduce: Option<Reduce>) -> Vec<Kernel> {
         match reduce {
-            None => vec![Kernel { structure: Arc::clone(structure), reduce: None }],
+            None => vec![Kernel::map(structure)],
             Some(reduce) => Kernel::reduce_levels(structure, reduce).to_vec(),
         }
+    }
+
+    /// The map kernel of `structure`.
+    pub fn map(structure: &Arc<Structure>) -> Kernel {
+        Kernel { structure: Arc::clone(structure), kind: Kind::Map }
     }
 
     /// A reduction's kernel for its first level and for the later ones.
     pub fn reduce_levels(structure: &Arc<Structure>, reduce: Reduce) -> [Kernel; 2] {
         let rest = Structure::identity(structure.output());
         [
-            Kernel { structure: Arc::clone(structure), reduce: Some(reduce) },
-            Kernel { structure: Arc::new(rest), reduce: Some(reduce) },
+            Kernel { structure: Arc::clone(structure), kind: Kind::Reduce(reduce) },
+            Kernel { structure: Arc::new(rest), kind: Kind::Reduce(reduce) },
         ]
     }
 
@@ -60,9 +91,9 @@ impl Kernel {
     /// A short name for labels and logs.
     pub fn label(&self) -> String {
         let steps = self.structure.steps.len();
-        match self.reduce {
-            None => format!("swath map ({steps} steps) to {}", self.output()),
-            Some(r) => format!("swath {r} ({steps} steps) of {}", self.output()),
+        match self.kind {
+            Kind::Map => format!("swath map ({steps} steps) to {}", self.output()),
+            Kind::Reduce(r) => format!("swath {r} ({steps} steps) of {}", self.output()),
         }
     }
 
@@ -71,7 +102,7 @@ impl Kernel {
     /// 4-byte ones, so no field needs padding before it.
     pub fn layout(&self) -> Layout {
         let mut fields = vec![Field::new(Slot::N, DType::U32), Field::new(Slot::Offset, DType::U32)];
-        let identity = self.reduce.map(|_| Field::new(Slot::Identity, self.output()));
+        let identity = self.kind.reduce().map(|_| Field::new(Slot::Identity, self.output()));
         let consts = self.structure.consts.iter().enumerate().map(|(k, &t)| Field::new(Slot::Const(k), t));
         let zero = Field::new(Slot::Zero, DType::U32);
         let rest: Vec<Field> = identity.into_iter().chain(consts).chain([zero]).collect();
@@ -100,7 +131,7 @@ impl Kernel {
         }
         let mut floats = wgsl::float_min_max(&self.structure);
         let output = self.output();
-        if matches!(self.reduce, Some(Reduce::Min | Reduce::Max)) && output.is_float() && !floats.contains(&output) {
+        if matches!(self.kind.reduce(), Some(Reduce::Min | Reduce::Max)) && output.is_float() && !floats.contains(&output) {
             floats.push(output);
         }
         for float in floats {
@@ -111,11 +142,10 @@ impl Kernel {
             let _ = write!(header, "\n{FMOD_F32}");
         }
         let _ = write!(header, "\n{KEEP}\n{}", wgsl::apply_fn(&self.structure));
-        if let Some(reduce) = self.reduce {
+        if let Some(reduce) = self.kind.reduce() {
             let _ = writeln!(header, "\nfn combine(a: U, b: U) -> U {{ return {}; }}", combine(reduce, output));
         }
-        let body = if self.reduce.is_some() { REDUCE } else { MAP };
-        format!("{header}\n{COMMON}\n{body}")
+        format!("{header}\n{COMMON}\n{}", self.kind.body())
     }
 }
 

@@ -26,7 +26,7 @@ pub(super) fn run<U: Element>(
     out: &mut [U],
     watch: &mut Stopwatch,
 ) -> Result<(), GpuError> {
-    let kernel = Kernel { structure: program.structure.clone(), reduce: None };
+    let kernel = Kernel::map(&program.structure);
     let layout = kernel.layout();
     let pipeline = pipelines.get(ctx, &kernel)?;
     let chunk = chunk_elements(ctx, widest(program), LANES).min(out.len().max(1));

@@ -250,7 +250,7 @@ fn encode_map(
     inputs: &[&DeviceArray],
     out: &DeviceArray,
 ) -> Result<(), GpuError> {
-    let kernel = Kernel { structure: program.structure.clone(), reduce: None };
+    let kernel = Kernel::map(&program.structure);
     let layout = kernel.layout();
     let pipeline = pipelines.get(ctx, &kernel)?;
     let slot_bytes = param_slot_bytes(layout.size);

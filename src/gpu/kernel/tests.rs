@@ -15,8 +15,9 @@ fn module(source: &str) -> Result<(naga::Module, naga::valid::ModuleInfo), Strin
 }
 
 fn kernels(program: &Program) -> Vec<Kernel> {
-    let reduces = [None, Some(Reduce::Sum), Some(Reduce::Product), Some(Reduce::Min), Some(Reduce::Max)];
-    reduces.into_iter().map(|reduce| Kernel { structure: program.structure.clone(), reduce }).collect()
+    let kinds = [Kind::Map, Kind::Reduce(Reduce::Sum), Kind::Reduce(Reduce::Product)];
+    let kinds = kinds.into_iter().chain([Kind::Reduce(Reduce::Min), Kind::Reduce(Reduce::Max)]);
+    kinds.map(|kind| Kernel { structure: program.structure.clone(), kind }).collect()
 }
 
 /// Checks that each kernel of `program` is valid and that naga lays out
@@ -113,7 +114,7 @@ fn a_constant_changes_the_uniform_not_the_kernel() {
     let two = Program::compile(&(var("x") * 3.0), &inputs, DType::F32).unwrap();
     assert_eq!(one.structure, two.structure);
     assert_ne!(one.consts, two.consts);
-    let kernel = Kernel { structure: one.structure.clone(), reduce: None };
+    let kernel = Kernel::map(&one.structure);
     assert!(!kernel.source().contains("2.0") && !kernel.source().contains("3.0"));
 }
 

@@ -1,0 +1,1 @@
+//! argmin and argmax: the first index of the extreme value, NaN first.

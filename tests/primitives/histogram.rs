@@ -1,0 +1,1 @@
+//! Tests of histogram (to come).
