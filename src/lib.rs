@@ -53,7 +53,7 @@ pub use gpu::{adapters, preferred_adapter, GpuInfo, GpuProfile, InjectedFault, T
 pub use handle::{wait_all, JobHandle};
 pub use inputs::Inputs;
 pub use job::Job;
-pub use op::{Op, Reduce};
+pub use op::{Op, Reduce, Scan};
 pub use schedule::{Decision, Device, Policy, Reason};
 
 /// The README's Rust examples, compiled and run as doctests so they stay true.

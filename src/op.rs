@@ -306,3 +306,45 @@ impl FromStr for Reduce {
         })
     }
 }
+
+/// A prefix scan: element `i` of the result combines the values `0..=i`
+/// (inclusive) or `0..i` (exclusive, which starts at the reduction's
+/// identity), in the canonical order of [`crate::canonical`], so every
+/// element has the same bits on any thread count and on CPU and GPU.
+///
+/// ```
+/// use swath::{Engine, Reduce, Scan};
+/// let engine = Engine::cpu();
+/// assert_eq!(engine.scan(&[1u32, 2, 3, 4], Scan::inclusive(Reduce::Sum))?, [1, 3, 6, 10]);
+/// assert_eq!(engine.scan(&[1u32, 2, 3, 4], Scan::exclusive(Reduce::Sum))?, [0, 1, 3, 6]);
+/// assert_eq!(engine.scan(&[3i32, 1, 2], Scan::inclusive(Reduce::Min))?, [3, 1, 1]);
+/// # Ok::<(), swath::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Scan {
+    /// How values combine.
+    pub reduce: Reduce,
+    /// True if element `i` leaves out value `i`.
+    pub exclusive: bool,
+}
+
+impl Scan {
+    /// Element `i` combines the values `0..=i` (numpy's `cumsum` for a sum).
+    pub fn inclusive(reduce: Reduce) -> Scan {
+        Scan { reduce, exclusive: false }
+    }
+
+    /// Element `i` combines the values `0..i`; element 0 is the identity
+    /// (0 for a sum, 1 for a product, the largest value for min, the
+    /// smallest for max).
+    pub fn exclusive(reduce: Reduce) -> Scan {
+        Scan { reduce, exclusive: true }
+    }
+}
+
+impl fmt::Display for Scan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if self.exclusive { "exclusive" } else { "inclusive" };
+        write!(f, "{kind} {} scan", self.reduce)
+    }
+}

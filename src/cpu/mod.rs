@@ -13,6 +13,7 @@ pub(crate) mod eval;
 mod map;
 pub(crate) mod math;
 mod reduce;
+pub(crate) mod scan;
 
 pub(crate) use closures::has_loop;
 pub(crate) use map::map_into;

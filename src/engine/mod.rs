@@ -11,6 +11,7 @@ mod exprs;
 mod model;
 mod ops;
 mod outcome;
+mod scan;
 mod submit;
 
 pub use builder::{EngineBuilder, DEFAULT_GPU_TIMEOUT};

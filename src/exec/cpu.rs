@@ -58,4 +58,9 @@ impl Executor for CpuExec<'_> {
         let partials = self.partials(task, reduce)?;
         Ok(self.install(|| cpu::finish(partials, reduce)))
     }
+
+    fn scan<U: Element>(&self, task: Task<'_>, reduce: Reduce, out: &mut [U]) -> Result<(), Infallible> {
+        self.install(|| cpu::scan::scan(task.program, task.columns, task.start, reduce, out));
+        Ok(())
+    }
 }

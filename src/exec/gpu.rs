@@ -63,4 +63,8 @@ impl Executor for GpuExec<'_> {
     fn reduce<U: Element>(&self, task: Task<'_>, reduce: Reduce) -> Result<U, GpuError> {
         self.gpu.map_reduce(task.program, &prefix(&task)?, task.len, reduce, &mut self.watch())
     }
+
+    fn scan<U: Element>(&self, task: Task<'_>, reduce: Reduce, out: &mut [U]) -> Result<(), GpuError> {
+        self.gpu.scan(task.program, &prefix(&task)?, reduce, out)
+    }
 }

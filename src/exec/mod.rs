@@ -15,11 +15,13 @@
 pub(crate) mod chain;
 mod cpu;
 mod gpu;
+mod scan;
 pub(crate) mod split;
 mod work;
 
 pub(crate) use cpu::CpuExec;
 pub(crate) use gpu::GpuExec;
+pub(crate) use scan::ScanWork;
 pub(crate) use work::{MapWork, ReduceWork, Work};
 
 use crate::column::Column;
@@ -76,6 +78,10 @@ pub(crate) trait Executor: Sync {
 
     /// The task's values reduced in the canonical order.
     fn reduce<U: Element>(&self, task: Task<'_>, reduce: Reduce) -> Result<U, Self::Fault>;
+
+    /// Writes the inclusive scan of the task's values, in the canonical
+    /// order, into `out` (`task.len` elements).
+    fn scan<U: Element>(&self, task: Task<'_>, reduce: Reduce, out: &mut [U]) -> Result<(), Self::Fault>;
 }
 
 /// The value of an executor that cannot fail.

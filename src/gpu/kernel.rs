@@ -21,6 +21,8 @@ const FMOD_F32: &str = include_str!("../../shaders/fmod_f32.wgsl");
 const KEEP: &str = include_str!("../../shaders/keep.wgsl");
 const MAP: &str = include_str!("../../shaders/map.wgsl");
 const REDUCE: &str = include_str!("../../shaders/reduce.wgsl");
+const SCAN_APPLY: &str = include_str!("../../shaders/scan_apply.wgsl");
+const SCAN_TOTALS: &str = include_str!("../../shaders/scan_totals.wgsl");
 
 /// Identifies one compiled pipeline: the expression's structure (not its
 /// constants' values, which travel in the uniform, so a new constant
@@ -38,6 +40,11 @@ pub(crate) enum Kind {
     Map,
     /// One level of this reduction (`shaders/reduce.wgsl`).
     Reduce(Reduce),
+    /// Each tile's total in this scan's order (`shaders/scan_totals.wgsl`).
+    ScanTotals(Reduce),
+    /// Each tile's scan, offset by the scanned totals of the tiles before
+    /// it, read from a `carry` binding after the inputs (`shaders/scan_apply.wgsl`).
+    ScanApply(Reduce),
 }
 
 impl Kind {
@@ -45,7 +52,7 @@ impl Kind {
     pub fn reduce(self) -> Option<Reduce> {
         match self {
             Kind::Map => None,
-            Kind::Reduce(reduce) => Some(reduce),
+            Kind::Reduce(reduce) | Kind::ScanTotals(reduce) | Kind::ScanApply(reduce) => Some(reduce),
         }
     }
 
@@ -54,6 +61,8 @@ impl Kind {
         match self {
             Kind::Map => MAP,
             Kind::Reduce(_) => REDUCE,
+            Kind::ScanTotals(_) => SCAN_TOTALS,
+            Kind::ScanApply(_) => SCAN_APPLY,
         }
     }
 }
@@ -94,6 +103,8 @@ impl Kernel {
         match self.kind {
             Kind::Map => format!("swath map ({steps} steps) to {}", self.output()),
             Kind::Reduce(r) => format!("swath {r} ({steps} steps) of {}", self.output()),
+            Kind::ScanTotals(r) => format!("swath {r} scan totals ({steps} steps) of {}", self.output()),
+            Kind::ScanApply(r) => format!("swath {r} scan ({steps} steps) of {}", self.output()),
         }
     }
 
@@ -129,9 +140,16 @@ impl Kernel {
         for (slot, dtype) in self.structure.inputs.iter().enumerate() {
             let _ = writeln!(header, "@group(0) @binding({}) var<storage, read> in{slot}: array<{dtype}>;", slot + 2);
         }
+        if let Kind::ScanApply(_) = self.kind {
+            let binding = self.structure.inputs.len() + 2;
+            let _ = writeln!(header, "@group(0) @binding({binding}) var<storage, read> carry: array<U>;");
+        }
         let mut floats = wgsl::float_min_max(&self.structure);
         let output = self.output();
-        if matches!(self.kind.reduce(), Some(Reduce::Min | Reduce::Max)) && output.is_float() && !floats.contains(&output) {
+        if matches!(self.kind.reduce(), Some(Reduce::Min | Reduce::Max))
+            && output.is_float()
+            && !floats.contains(&output)
+        {
             floats.push(output);
         }
         for float in floats {

@@ -13,6 +13,7 @@ mod pool;
 mod profile;
 mod reduce;
 mod resident;
+mod scan;
 mod scratch;
 mod stream;
 mod transfers;
@@ -118,6 +119,21 @@ impl Gpu {
             let job = reduce::ReduceTask { program, columns, len, reduce };
             reduce::run(ctx, &self.kernels, scratch, &job, watch)
         })
+    }
+
+    /// Writes the inclusive scan of `program(columns)` into `out` (as long
+    /// as the columns), in the canonical order.
+    pub fn scan<U: Element>(
+        &self,
+        program: &Program,
+        columns: &[Column<'_>],
+        reduce: Reduce,
+        out: &mut [U],
+    ) -> Result<(), GpuError> {
+        for kernel in scan::kernels(&program.structure, reduce) {
+            self.kernels.get(&self.ctx, &kernel)?;
+        }
+        self.job(|ctx, scratch| scan::run(ctx, &self.kernels, scratch, program, columns, reduce, out))
     }
 
     /// Why this GPU takes no more jobs (lost, timed out, failing), if so.

@@ -336,7 +336,7 @@ impl<'a> Levels<'a> {
 }
 
 /// The identity of `reduce` as a scalar of `dtype`.
-fn identity(reduce: Reduce, dtype: DType) -> Scalar {
+pub(super) fn identity(reduce: Reduce, dtype: DType) -> Scalar {
     match dtype {
         DType::F32 => Scalar::of(reduce.identity::<f32>()),
         DType::F64 => Scalar::of(reduce.identity::<f64>()),

@@ -89,7 +89,7 @@ pub(super) const KINDS: usize = 5;
 /// Scratch registers of every type, one chunk long. A rayon task
 /// allocates one bank and reuses it for all of its chunks.
 #[derive(Default)]
-pub(super) struct Bank {
+pub(crate) struct Bank {
     bool: Vec<Vec<bool>>,
     f32: Vec<Vec<f32>>,
     f64: Vec<Vec<f64>>,

@@ -30,7 +30,8 @@ use crate::cpu::{self, SERIAL_BELOW, TASK_ELEMENTS};
 use crate::dtype::Element;
 use crate::expr::program::Program;
 use crate::op::Reduce;
-use plan::Plan;
+pub(crate) use lane::Bank;
+pub(crate) use plan::Plan;
 use rayon::prelude::*;
 use std::ops::Range;
 

@@ -25,7 +25,7 @@ pub(super) enum Loc {
     Out,
 }
 
-pub(super) struct Plan<'p> {
+pub(crate) struct Plan<'p> {
     instrs: &'p [Instr],
     layout: Arc<Layout>,
 }

@@ -17,7 +17,8 @@ fn module(source: &str) -> Result<(naga::Module, naga::valid::ModuleInfo), Strin
 fn kernels(program: &Program) -> Vec<Kernel> {
     let kinds = [Kind::Map, Kind::Reduce(Reduce::Sum), Kind::Reduce(Reduce::Product)];
     let kinds = kinds.into_iter().chain([Kind::Reduce(Reduce::Min), Kind::Reduce(Reduce::Max)]);
-    kinds.map(|kind| Kernel { structure: program.structure.clone(), kind }).collect()
+    let scans = Reduce::ALL.into_iter().flat_map(|r| [Kind::ScanTotals(r), Kind::ScanApply(r)]);
+    kinds.chain(scans).map(|kind| Kernel { structure: program.structure.clone(), kind }).collect()
 }
 
 /// Checks that each kernel of `program` is valid and that naga lays out
@@ -133,10 +134,12 @@ fn every_shader_file_is_used_and_valid() {
         ("keep", KEEP),
         ("map", MAP),
         ("reduce", REDUCE),
+        ("scan_apply", SCAN_APPLY),
+        ("scan_totals", SCAN_TOTALS),
     ] {
         let source = sources.iter().find(|s| s.contains(text)).unwrap_or_else(|| panic!("{name}.wgsl is unused"));
         module(source).unwrap_or_else(|e| panic!("{name}.wgsl: {e}"));
     }
     let on_disk = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders")).unwrap().count();
-    assert_eq!(on_disk, 7, "a new shader file must be added to this test");
+    assert_eq!(on_disk, 9, "a new shader file must be added to this test");
 }

@@ -1,0 +1,218 @@
+//! Prefix scans in the canonical order of [`crate::canonical`] (see its
+//! "Scans" section), two passes over the input:
+//!
+//! 1. every tile's total, tiles in parallel;
+//! 2. the inclusive scan of those totals, by these same rules (a small
+//!    array: 1/4096 of the input);
+//! 3. every tile scanned again, in parallel, each offset by the scan of
+//!    the totals before it.
+//!
+//! A tile's values are written straight into its part of the output and
+//! scanned there, so pass 3 reads the input once and writes the output
+//! once; nothing depends on which thread runs which tile.
+
+use super::closures::{with_reduce, ReduceVisitor};
+use super::eval::{Bank, Plan};
+use super::{SERIAL_BELOW, TASK_ELEMENTS};
+use crate::canonical::{tiles, ROWS, TILE};
+use crate::column::Column;
+use crate::dtype::Element;
+use crate::expr::program::Program;
+use crate::op::Reduce;
+use rayon::prelude::*;
+
+/// Tiles per rayon task.
+const TILES_PER_TASK: usize = TASK_ELEMENTS / TILE;
+
+/// Writes the inclusive scan of `program(columns)`, elements `start..`
+/// (as many as `out` holds), into `out`.
+pub(crate) fn scan<U: Element>(program: &Program, columns: &[Column<'_>], start: usize, reduce: Reduce, out: &mut [U]) {
+    let values = Evaluated { plan: Plan::new(program, columns), columns, start };
+    with_reduce(reduce, Scanner { values: &values, out });
+}
+
+/// Writes the inclusive scan of `values` into `out` (as long).
+#[cfg(test)]
+fn scan_slice<U: Element>(values: &[U], reduce: Reduce, out: &mut [U]) {
+    with_reduce(reduce, Scanner { values: &Copied(values), out });
+}
+
+/// Where a scan's values come from, a piece at a time.
+trait Values<U>: Sync {
+    /// Per-task state (the evaluator's registers).
+    type State;
+    fn state(&self, len: usize) -> Self::State;
+    /// Writes values `from..from + out.len()` into `out`.
+    fn fill(&self, state: &mut Self::State, from: usize, out: &mut [U]);
+}
+
+/// The values of a program, evaluated a piece at a time.
+struct Evaluated<'p, 'c> {
+    plan: Plan<'p>,
+    columns: &'c [Column<'c>],
+    start: usize,
+}
+
+impl<U: Element> Values<U> for Evaluated<'_, '_> {
+    type State = Bank;
+
+    fn state(&self, len: usize) -> Bank {
+        self.plan.bank(len.min(TILE))
+    }
+
+    fn fill(&self, bank: &mut Bank, from: usize, out: &mut [U]) {
+        self.plan.eval(self.columns, self.start + from, bank, out);
+    }
+}
+
+/// Values already in memory (the tile totals of a lower level).
+struct Copied<'a, U>(&'a [U]);
+
+impl<U: Element> Values<U> for Copied<'_, U> {
+    type State = ();
+
+    fn state(&self, _: usize) {}
+
+    fn fill(&self, _: &mut (), from: usize, out: &mut [U]) {
+        out.copy_from_slice(&self.0[from..from + out.len()]);
+    }
+}
+
+struct Scanner<'v, 'o, V, U> {
+    values: &'v V,
+    out: &'o mut [U],
+}
+
+impl<U: Element, V: Values<U>> ReduceVisitor<U> for Scanner<'_, '_, V, U> {
+    type Out = ();
+
+    fn visit<C: Fn(U, U) -> U + Copy + Send + Sync>(self, _identity: U, combine: C) {
+        scan_with(self.values, combine, self.out);
+    }
+}
+
+/// The canonical inclusive scan of `values` into `out`.
+fn scan_with<U: Element, V: Values<U>, C: Fn(U, U) -> U + Copy + Send + Sync>(values: &V, combine: C, out: &mut [U]) {
+    let len = out.len();
+    if len <= TILE {
+        let mut state = values.state(len);
+        values.fill(&mut state, 0, out);
+        scan_tile(out, None, combine);
+        return;
+    }
+    let mut totals = vec![U::default(); tiles(len)];
+    let task = |first_tile: usize, totals: &mut [U]| {
+        let mut state = values.state(TILE);
+        let mut tile = vec![U::default(); TILE];
+        for (k, total) in totals.iter_mut().enumerate() {
+            let from = (first_tile + k) * TILE;
+            let tile = &mut tile[..TILE.min(len - from)];
+            values.fill(&mut state, from, tile);
+            *total = tile_total(tile, combine);
+        }
+    };
+    if len < SERIAL_BELOW {
+        task(0, &mut totals);
+    } else {
+        totals.par_chunks_mut(TILES_PER_TASK).enumerate().for_each(|(t, totals)| task(t * TILES_PER_TASK, totals));
+    }
+
+    let mut offsets = vec![U::default(); totals.len()];
+    scan_with(&Copied(&totals), combine, &mut offsets);
+
+    let task = |first_tile: usize, out: &mut [U]| {
+        let mut state = values.state(TILE);
+        for (k, tile) in out.chunks_mut(TILE).enumerate() {
+            let t = first_tile + k;
+            values.fill(&mut state, t * TILE, tile);
+            scan_tile(tile, t.checked_sub(1).map(|before| offsets[before]), combine);
+        }
+    };
+    if len < SERIAL_BELOW {
+        task(0, out);
+    } else {
+        out.par_chunks_mut(TILES_PER_TASK * TILE).enumerate().for_each(|(t, out)| task(t * TILES_PER_TASK, out));
+    }
+}
+
+/// Scans one tile's values in place, in the canonical order, each result
+/// offset by `carry` (the scan of the tiles before) if there is one.
+fn scan_tile<U: Copy, C: Fn(U, U) -> U>(tile: &mut [U], carry: Option<U>, combine: C) {
+    let mut lanes_before: Option<U> = None;
+    for run in tile.chunks_mut(ROWS) {
+        let mut acc = run[0];
+        for value in &mut run[1..] {
+            acc = combine(acc, *value);
+            *value = acc;
+        }
+        match (lanes_before, carry) {
+            (None, None) => {}
+            (Some(p), None) => run.iter_mut().for_each(|v| *v = combine(p, *v)),
+            (None, Some(c)) => run.iter_mut().for_each(|v| *v = combine(c, *v)),
+            (Some(p), Some(c)) => run.iter_mut().for_each(|v| *v = combine(c, combine(p, *v))),
+        }
+        lanes_before = Some(lanes_before.map_or(acc, |p| combine(p, acc)));
+    }
+}
+
+/// The total of one tile in the canonical scan order: the last element
+/// [`scan_tile`] would give it without a carry.
+fn tile_total<U: Copy, C: Fn(U, U) -> U>(tile: &[U], combine: C) -> U {
+    let fold_run = |run: &[U]| run[1..].iter().fold(run[0], |acc, &v| combine(acc, v));
+    let mut runs = tile.chunks(ROWS);
+    let first = fold_run(runs.next().expect("a tile holds at least one element"));
+    runs.fold(first, |total, run| combine(total, fold_run(run)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The canonical order written out element by element, as the docs
+    /// of [`crate::canonical`] state it.
+    fn reference(values: &[f32]) -> Vec<f32> {
+        fn in_tiles(values: &[f32]) -> (Vec<f32>, Vec<f32>) {
+            let mut within = Vec::new();
+            let mut totals = Vec::new();
+            for tile in values.chunks(TILE) {
+                let mut p: Option<f32> = None;
+                for run in tile.chunks(ROWS) {
+                    let mut r = run[0];
+                    for (k, &v) in run.iter().enumerate() {
+                        if k > 0 {
+                            r += v;
+                        }
+                        within.push(p.map_or(r, |p| p + r));
+                    }
+                    p = Some(p.map_or(r, |p| p + r));
+                }
+                totals.push(p.unwrap());
+            }
+            (within, totals)
+        }
+        let (within, totals) = in_tiles(values);
+        if totals.len() <= 1 {
+            return within;
+        }
+        let offsets = reference(&totals);
+        within.iter().enumerate().map(|(i, &w)| if i < TILE { w } else { offsets[i / TILE - 1] + w }).collect()
+    }
+
+    #[test]
+    fn the_scan_follows_the_documented_order() {
+        let mut state = 0x9e37_79b9u32;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state as f32 / u32::MAX as f32 - 0.5) * 1e3
+        };
+        for len in [0, 1, 15, 16, 17, 4095, 4096, 4097, 40_000, TILE * TILE + 3 * TILE + 5] {
+            let values: Vec<f32> = (0..len).map(|_| next()).collect();
+            let mut out = vec![0.0; len];
+            scan_slice(&values, Reduce::Sum, &mut out);
+            let expected = reference(&values);
+            assert!(out.iter().zip(&expected).all(|(a, b)| a.to_bits() == b.to_bits()), "len {len}");
+        }
+    }
+}
