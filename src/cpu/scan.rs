@@ -103,7 +103,7 @@ fn scan_with<U: Element, V: Values<U>, C: Fn(U, U) -> U + Copy + Send + Sync>(va
     let mut totals = vec![U::default(); tiles(len)];
     let task = |first_tile: usize, totals: &mut [U]| {
         let mut state = values.state(TILE);
-        let mut tile = vec![U::default(); TILE];
+        let mut tile = [U::default(); TILE];
         for (k, total) in totals.iter_mut().enumerate() {
             let from = (first_tile + k) * TILE;
             let tile = &mut tile[..TILE.min(len - from)];
