@@ -7,7 +7,7 @@
 //! made by `Display` alone.
 
 use crate::dtype::DType;
-use crate::op::Reduce;
+use crate::op::{Reduce, Scan};
 use std::time::Duration;
 
 /// Everything that can go wrong in a swath call.
@@ -236,6 +236,12 @@ pub enum ExprError {
     MapAfterReduce {
         /// The job's reduction.
         reduce: Reduce,
+    },
+    /// [`Job::then`](crate::Job::then) after a scan.
+    #[error("cannot map after an {scan}: chain maps first, then scan")]
+    MapAfterScan {
+        /// The job's scan.
+        scan: Scan,
     },
     /// [`Job::then`](crate::Job::then) with an expression that does not
     /// read exactly one input.

@@ -1,4 +1,4 @@
-//! [`Job`]: one map, reduce, or fused map-reduce: a compiled program over
+//! [`Job`]: one map, reduce, fused map-reduce or scan: a compiled program over
 //! its inputs, whether it was described by an [`Op`] or an [`Expr`].
 
 use crate::dtype::Element;
@@ -7,7 +7,7 @@ use crate::exec::Task;
 use crate::expr::program::Program;
 use crate::expr::{var, Expr};
 use crate::inputs::Inputs;
-use crate::op::{Op, Reduce};
+use crate::op::{Op, Reduce, Scan};
 use crate::schedule::ProgramShape;
 use std::marker::PhantomData;
 
@@ -35,6 +35,9 @@ pub struct Job<'a, T> {
     inputs: Inputs<'a>,
     expr: Expr,
     reduce: Option<Reduce>,
+    /// A prefix scan of the map's values instead of the values (never
+    /// beside a reduction).
+    scan: Option<Scan>,
     /// `expr` compiled for a `T` result, or why it cannot run.
     program: Result<Program, Error>,
     output: PhantomData<fn() -> T>,
@@ -65,13 +68,13 @@ impl<'a, T: Element> Job<'a, T> {
             Some(Err(e)) => Err(e),
             _ => Program::compile(&expr, &[("x", T::DTYPE)], T::DTYPE),
         };
-        Job { inputs: Inputs::new().with("x", input), expr, reduce, program, output: PhantomData }
+        Job { inputs: Inputs::new().with("x", input), expr, reduce, scan: None, program, output: PhantomData }
     }
 
     /// `expr` over the zipped `inputs`, giving a `T` per element.
     pub fn expr(inputs: Inputs<'a>, expr: Expr) -> Self {
         let program = Program::compile(&expr, &inputs.types(), T::DTYPE);
-        Job { inputs, expr, reduce: None, program, output: PhantomData }
+        Job { inputs, expr, reduce: None, scan: None, program, output: PhantomData }
     }
 
     /// `expr` over the zipped `inputs`, fused into `reduce`.
@@ -89,6 +92,9 @@ impl<'a, T: Element> Job<'a, T> {
         if let Some(reduce) = self.reduce {
             return Err(ExprError::MapAfterReduce { reduce }.into());
         }
+        if let Some(scan) = self.scan {
+            return Err(ExprError::MapAfterScan { scan }.into());
+        }
         let name = match next.inputs().as_slice() {
             [name] => name.to_string(),
             names => {
@@ -99,9 +105,37 @@ impl<'a, T: Element> Job<'a, T> {
         Ok(Job::expr(self.inputs, next.substitute(&name, &self.expr)))
     }
 
-    /// The same map, fused into `reduce`; replaces any reduction already set.
+    /// The same map, fused into `reduce`; replaces any reduction or scan
+    /// already set.
     pub fn reduced(self, reduce: Reduce) -> Self {
-        Job { reduce: Some(reduce), ..self }
+        Job { reduce: Some(reduce), scan: None, ..self }
+    }
+
+    /// A prefix scan of `input` (see [`Scan`]): its result is an array as
+    /// long as the input.
+    ///
+    /// ```
+    /// use swath::{Engine, Job, Op, Reduce, Scan};
+    /// let xs = [1.0f32, 2.0, 3.0];
+    /// let cumsum = Engine::cpu().run(&Job::scan(&xs, Scan::inclusive(Reduce::Sum)))?;
+    /// assert_eq!(cumsum.value.array().unwrap(), [1.0, 3.0, 6.0]);
+    /// let squares = Job::map(&xs, Op::Square).scanned(Scan::exclusive(Reduce::Sum));
+    /// assert_eq!(Engine::cpu().run(&squares)?.value.array().unwrap(), [0.0, 1.0, 5.0]);
+    /// # Ok::<(), swath::Error>(())
+    /// ```
+    pub fn scan(input: &'a [T], scan: Scan) -> Self {
+        Job::of_op(input, None, None).scanned(scan)
+    }
+
+    /// The same map, its values scanned (fused: one program, no
+    /// intermediate array); replaces any reduction or scan already set.
+    pub fn scanned(self, scan: Scan) -> Self {
+        Job { reduce: None, scan: Some(scan), ..self }
+    }
+
+    /// The scan, if any.
+    pub fn scanning(&self) -> Option<Scan> {
+        self.scan
     }
 
     /// Number of elements, or an error if zipped inputs differ in length.

@@ -27,8 +27,18 @@ const TILES_PER_TASK: usize = TASK_ELEMENTS / TILE;
 /// Writes the inclusive scan of `program(columns)`, elements `start..`
 /// (as many as `out` holds), into `out`.
 pub(crate) fn scan<U: Element>(program: &Program, columns: &[Column<'_>], start: usize, reduce: Reduce, out: &mut [U]) {
-    let values = Evaluated { plan: Plan::new(program, columns), columns, start };
-    with_reduce(reduce, Scanner { values: &values, out });
+    // A scan of an input as it is reads it in place.
+    let input = match program.as_op() {
+        Some(None) => columns[program.columns[0]].typed::<U>(),
+        _ => None,
+    };
+    match input {
+        Some(input) => with_reduce(reduce, Scanner { values: &Copied(&input[start..][..out.len()]), out }),
+        None => {
+            let values = Evaluated { plan: Plan::new(program, columns), columns, start };
+            with_reduce(reduce, Scanner { values: &values, out });
+        }
+    }
 }
 
 /// Writes the inclusive scan of `values` into `out` (as long).
@@ -44,6 +54,10 @@ trait Values<U>: Sync {
     fn state(&self, len: usize) -> Self::State;
     /// Writes values `from..from + out.len()` into `out`.
     fn fill(&self, state: &mut Self::State, from: usize, out: &mut [U]);
+    /// Values `range`, if they are in memory already.
+    fn in_memory(&self, _range: std::ops::Range<usize>) -> Option<&[U]> {
+        None
+    }
 }
 
 /// The values of a program, evaluated a piece at a time.
@@ -76,6 +90,10 @@ impl<U: Element> Values<U> for Copied<'_, U> {
     fn fill(&self, _: &mut (), from: usize, out: &mut [U]) {
         out.copy_from_slice(&self.0[from..from + out.len()]);
     }
+
+    fn in_memory(&self, range: std::ops::Range<usize>) -> Option<&[U]> {
+        Some(&self.0[range])
+    }
 }
 
 struct Scanner<'v, 'o, V, U> {
@@ -106,9 +124,14 @@ fn scan_with<U: Element, V: Values<U>, C: Fn(U, U) -> U + Copy + Send + Sync>(va
         let mut tile = [U::default(); TILE];
         for (k, total) in totals.iter_mut().enumerate() {
             let from = (first_tile + k) * TILE;
-            let tile = &mut tile[..TILE.min(len - from)];
-            values.fill(&mut state, from, tile);
-            *total = tile_total(tile, combine);
+            let n = TILE.min(len - from);
+            *total = match values.in_memory(from..from + n) {
+                Some(values) => tile_total(values, combine),
+                None => {
+                    values.fill(&mut state, from, &mut tile[..n]);
+                    tile_total(&tile[..n], combine)
+                }
+            };
         }
     };
     if len < SERIAL_BELOW {
@@ -135,23 +158,43 @@ fn scan_with<U: Element, V: Values<U>, C: Fn(U, U) -> U + Copy + Send + Sync>(va
     }
 }
 
+/// Runs whose folds interleave: their dependency chains overlap in the
+/// CPU's pipeline instead of waiting on one add at a time.
+const GROUP: usize = 8;
+
 /// Scans one tile's values in place, in the canonical order, each result
 /// offset by `carry` (the scan of the tiles before) if there is one.
 fn scan_tile<U: Copy, C: Fn(U, U) -> U>(tile: &mut [U], carry: Option<U>, combine: C) {
-    let mut lanes_before: Option<U> = None;
-    for run in tile.chunks_mut(ROWS) {
-        let mut acc = run[0];
-        for value in &mut run[1..] {
-            acc = combine(acc, *value);
-            *value = acc;
-        }
-        match (lanes_before, carry) {
+    let mut runs_before: Option<U> = None;
+    let mut offset = |run: &mut [U], total: U| {
+        match (runs_before, carry) {
             (None, None) => {}
             (Some(p), None) => run.iter_mut().for_each(|v| *v = combine(p, *v)),
             (None, Some(c)) => run.iter_mut().for_each(|v| *v = combine(c, *v)),
             (Some(p), Some(c)) => run.iter_mut().for_each(|v| *v = combine(c, combine(p, *v))),
         }
-        lanes_before = Some(lanes_before.map_or(acc, |p| combine(p, acc)));
+        runs_before = Some(runs_before.map_or(total, |p| combine(p, total)));
+    };
+    let mut groups = tile.chunks_exact_mut(GROUP * ROWS);
+    for group in &mut groups {
+        let mut acc: [U; GROUP] = std::array::from_fn(|j| group[j * ROWS]);
+        for k in 1..ROWS {
+            for (j, acc) in acc.iter_mut().enumerate() {
+                *acc = combine(*acc, group[j * ROWS + k]);
+                group[j * ROWS + k] = *acc;
+            }
+        }
+        for (run, total) in group.chunks_exact_mut(ROWS).zip(acc) {
+            offset(run, total);
+        }
+    }
+    for run in groups.into_remainder().chunks_mut(ROWS) {
+        let mut acc = run[0];
+        for value in &mut run[1..] {
+            acc = combine(acc, *value);
+            *value = acc;
+        }
+        offset(run, acc);
     }
 }
 
@@ -159,9 +202,24 @@ fn scan_tile<U: Copy, C: Fn(U, U) -> U>(tile: &mut [U], carry: Option<U>, combin
 /// [`scan_tile`] would give it without a carry.
 fn tile_total<U: Copy, C: Fn(U, U) -> U>(tile: &[U], combine: C) -> U {
     let fold_run = |run: &[U]| run[1..].iter().fold(run[0], |acc, &v| combine(acc, v));
-    let mut runs = tile.chunks(ROWS);
-    let first = fold_run(runs.next().expect("a tile holds at least one element"));
-    runs.fold(first, |total, run| combine(total, fold_run(run)))
+    let mut total: Option<U> = None;
+    let mut groups = tile.chunks_exact(GROUP * ROWS);
+    for group in &mut groups {
+        let mut acc: [U; GROUP] = std::array::from_fn(|j| group[j * ROWS]);
+        for k in 1..ROWS {
+            for (j, acc) in acc.iter_mut().enumerate() {
+                *acc = combine(*acc, group[j * ROWS + k]);
+            }
+        }
+        for run in acc {
+            total = Some(total.map_or(run, |t| combine(t, run)));
+        }
+    }
+    for run in groups.remainder().chunks(ROWS) {
+        let run = fold_run(run);
+        total = Some(total.map_or(run, |t| combine(t, run)));
+    }
+    total.expect("a tile holds at least one element")
 }
 
 #[cfg(test)]

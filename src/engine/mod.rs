@@ -171,6 +171,12 @@ impl Engine {
         let start = Instant::now();
         let task = job.task()?;
         let outcome = match job.reduction() {
+            None if job.scanning().is_some() => {
+                let scan = job.scanning().expect("matched");
+                let outcome = self.execute_scan(task, ProgramShape::of(task.program), scan)?;
+                let (outcome, values) = outcome.take();
+                outcome.with(Output::Array(values))
+            }
             None => {
                 let mut out = result_vec::<T>(task.len)?;
                 let shape = ProgramShape::of(task.program);

@@ -24,6 +24,12 @@ impl<V> Outcome<V> {
     pub(crate) fn with<W>(self, value: W) -> Outcome<W> {
         Outcome { value, decision: self.decision, device: self.device, fallback: self.fallback, elapsed: self.elapsed }
     }
+
+    /// The value, and the outcome without it.
+    pub(crate) fn take(self) -> (Outcome<()>, V) {
+        let Outcome { value, decision, device, fallback, elapsed } = self;
+        (Outcome { value: (), decision, device, fallback, elapsed }, value)
+    }
 }
 
 /// The value of a [`Job`](crate::Job): an array for a map, a scalar for a reduction.

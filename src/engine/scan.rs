@@ -2,7 +2,7 @@
 //! [`Engine::eval_scan`] over any expression, fused (no intermediate
 //! array), both routed like a map and rerun on the CPU after a GPU fault.
 
-use super::{exprs, ops, Engine};
+use super::{exprs, ops, Engine, Outcome};
 use crate::column::Column;
 use crate::dtype::Element;
 use crate::error::Result;
@@ -53,20 +53,32 @@ impl Engine {
         self.scan_task(task, ProgramShape::of(&program), scan)
     }
 
-    /// `task` scanned into a new vector, where the scheduler sends it;
-    /// small scans on the calling thread.
+    /// `task` scanned into a new vector, small scans on the calling thread
+    /// without routing.
     fn scan_task<U: Element>(&self, task: Task<'_>, shape: ProgramShape, scan: Scan) -> Result<Vec<U>> {
+        if !self.small_on_cpu(task.len) {
+            return Ok(self.execute_scan(task, shape, scan)?.value);
+        }
         task.program.check_len(task.len)?;
         let mut out = result_vec::<U>(task.len)?;
-        let mut work = ScanWork { task, scan, out: &mut out };
-        if self.small_on_cpu(task.len) {
-            work.on_cpu(&CpuExec::new(None));
-        } else {
-            // A scan reads its input twice and writes a new array: close
-            // enough to a map into a new array for routing.
-            let route = self.route(&Shape::new(shape, task.len, None).with_new_output());
-            let _ = self.dispatch(route, &mut work);
-        }
+        ScanWork { task, scan, out: &mut out }.on_cpu(&CpuExec::new(None));
         Ok(out)
+    }
+
+    /// `task` scanned into a new vector, where the scheduler sends it;
+    /// `shape` is that of the task's program.
+    pub(crate) fn execute_scan<U: Element>(
+        &self,
+        task: Task<'_>,
+        shape: ProgramShape,
+        scan: Scan,
+    ) -> Result<Outcome<Vec<U>>> {
+        task.program.check_len(task.len)?;
+        let mut out = result_vec::<U>(task.len)?;
+        // A scan reads its input twice and writes a new array: close
+        // enough to a map into a new array for routing.
+        let route = self.route(&Shape::new(shape, task.len, None).with_new_output());
+        let (outcome, ()) = self.dispatch(route, &mut ScanWork { task, scan, out: &mut out }).take();
+        Ok(outcome.with(out))
     }
 }

@@ -74,8 +74,9 @@ pub struct SquareArgs {
     swath run --expr \"select(a > b, a - b, 0) * c\" --n 1e7   three generated inputs, zipped\n  \
     swath run --expr \"x*x + 1\" --input x.npy --output y.npy   a .npy file in, the map's result out\n  \
     swath run --expr \"a * b\" --input a=a.npy --input b=b.npy --reduce sum\n  \
-    swath run --op abs --input x.raw --dtype f64 --output y.npy   raw little-endian f64 in")]
-#[command(group(ArgGroup::new("work").args(["op", "expr", "reduce"]).required(true).multiple(true)))]
+    swath run --op abs --input x.raw --dtype f64 --output y.npy   raw little-endian f64 in\n  \
+    swath run --scan sum --input x.npy --output cumsum.npy        numpy's cumsum, on any device")]
+#[command(group(ArgGroup::new("work").args(["op", "expr", "reduce", "scan"]).required(true).multiple(true)))]
 pub struct RunArgs {
     /// Element-wise op: square, abs, neg, sqrt, exp, log, sin, cos, add:S, mul:S, min:S, max:S or clamp:LO:HI.
     #[arg(long, value_name = "OP", conflicts_with = "expr")]
@@ -90,6 +91,16 @@ pub struct RunArgs {
     /// Reduction to one value: sum, product, min or max. With --op or --expr, the map is fused into it (one pass).
     #[arg(long, value_name = "REDUCE")]
     pub reduce: Option<Reduce>,
+
+    /// Prefix scan: sum, product, min or max; element i combines the values 0..=i (numpy's cumsum for sum).
+    /// With --op or --expr, the map is fused into it. Every element has the same bits on any thread count
+    /// and on the CPU and the GPU.
+    #[arg(long, value_name = "REDUCE", conflicts_with_all = ["reduce", "distributed"])]
+    pub scan: Option<Reduce>,
+
+    /// With --scan: element i combines the values 0..i, so the first is the reduction's identity.
+    #[arg(long, requires = "scan")]
+    pub exclusive: bool,
 
     /// Read an input from FILE instead of generating it; repeat it for each input of an expression, named:
     /// --input a=a.npy --input b=b.npy. One unnamed input feeds x (or the expression's only input).
@@ -251,6 +262,10 @@ mod tests {
         assert!(!parses(&["--reduce", "sum", "--output", "y.npy"]), "a reduction prints its value");
         assert!(!parses(&["--op", "abs", "--reduce", "sum", "--output", "y.npy"]), "so does a fused one");
         assert!(!parses(&["--op", "abs", "--input", "x.raw", "--distributed", "--output", "y.npy"]));
+        assert!(parses(&["--scan", "sum", "--exclusive", "--input", "x.npy", "--output", "y.npy"]));
+        assert!(parses(&["--expr", "x * 2", "--scan", "max"]));
+        assert!(!parses(&["--scan", "sum", "--reduce", "sum"]), "a scan or a reduction");
+        assert!(!parses(&["--op", "abs", "--exclusive"]), "--exclusive qualifies a scan");
     }
 
     #[test]

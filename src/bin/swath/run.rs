@@ -13,7 +13,7 @@ use output::PendingOutput;
 use std::io::Write;
 use std::time::{Duration, Instant};
 use swath::expr::Expr;
-use swath::{DType, Decision, Device, Element, Engine, GpuError, Inputs, Job, Op, Output, Policy, Reduce};
+use swath::{DType, Decision, Device, Element, Engine, GpuError, Inputs, Job, Op, Output, Policy, Reduce, Scan};
 
 /// Values of a map's result shown in the report.
 const SHOWN: usize = 5;
@@ -74,7 +74,7 @@ fn run_typed<T: Sample>(
     let data = if sources.is_empty() { generated::<T>(args)? } else { read::<T>(sources)? };
     let len = data.first().map_or(args.len, |input| input.values.len());
     let job = job(&data, len, args)?;
-    let what = describe(args.op, args.expr.as_ref(), args.reduce);
+    let what = describe(args.op, args.expr.as_ref(), args.reduce, scan(args));
     writeln!(out, "job:        {what} over {len} {} elements", T::DTYPE)?;
     for input in &data {
         let label = if args.expr.is_some() { format!("input {}:", input.name) } else { "input:".to_string() };
@@ -131,34 +131,43 @@ fn read<T: Element>(sources: &[Source]) -> Result<Vec<Data<T>>, Failure> {
     Ok(data)
 }
 
-/// The job for the chosen op or expression and reduction over `data` (one array per input, each
-/// `len` long); clap makes sure there is a map or a reduction.
+/// The job for the chosen op or expression, and reduction or scan, over `data` (one array per input,
+/// each `len` long); clap makes sure there is a map, a reduction or a scan, and not both of the last two.
 fn job<'a, T: Element>(data: &'a [Data<T>], len: usize, args: &RunArgs) -> Result<Job<'a, T>, Failure> {
-    if let Some(expr) = &args.expr {
-        let inputs =
-            data.iter().fold(Inputs::new().with_len(len), |inputs, input| inputs.with(&input.name, &input.values));
-        let job = Job::expr(inputs, expr.clone());
-        return Ok(match args.reduce {
-            Some(reduce) => job.reduced(reduce),
-            None => job,
-        });
-    }
     let input = data.first().map_or(&[][..], |input| input.values.as_slice());
-    match (args.op, args.reduce) {
-        (Some(op), None) => Ok(Job::map(input, op)),
-        (None, Some(reduce)) => Ok(Job::reduce(input, reduce)),
-        (Some(op), Some(reduce)) => Ok(Job::map_reduce(input, op, reduce)),
-        (None, None) => Err(Failure::Usage("give --op, --expr, --reduce, or a map and a reduction".into())),
+    let map = match (&args.expr, args.op) {
+        (Some(expr), _) => {
+            let inputs =
+                data.iter().fold(Inputs::new().with_len(len), |inputs, input| inputs.with(&input.name, &input.values));
+            Some(Job::expr(inputs, expr.clone()))
+        }
+        (None, Some(op)) => Some(Job::map(input, op)),
+        (None, None) => None,
+    };
+    match (map, args.reduce, scan(args)) {
+        (Some(job), Some(reduce), _) => Ok(job.reduced(reduce)),
+        (Some(job), None, Some(scan)) => Ok(job.scanned(scan)),
+        (Some(job), None, None) => Ok(job),
+        (None, Some(reduce), _) => Ok(Job::reduce(input, reduce)),
+        (None, None, Some(scan)) => Ok(Job::scan(input, scan)),
+        (None, None, None) => Err(Failure::Usage("give --op, --expr, --reduce or --scan".into())),
     }
 }
 
-fn describe(op: Option<Op>, expr: Option<&Expr>, reduce: Option<Reduce>) -> String {
+/// The scan `--scan` and `--exclusive` ask for.
+fn scan(args: &RunArgs) -> Option<Scan> {
+    args.scan.map(|reduce| if args.exclusive { Scan::exclusive(reduce) } else { Scan::inclusive(reduce) })
+}
+
+fn describe(op: Option<Op>, expr: Option<&Expr>, reduce: Option<Reduce>, scan: Option<Scan>) -> String {
     let map = op.map(|op| op.to_string()).or(expr.map(|e| format!("`{e}`")));
-    match (map, reduce) {
-        (Some(map), Some(reduce)) => format!("map {map} fused into reduce {reduce}"),
-        (Some(map), None) => format!("map {map}"),
-        (None, Some(reduce)) => format!("reduce {reduce}"),
-        (None, None) => "nothing".into(),
+    match (map, reduce, scan) {
+        (Some(map), Some(reduce), _) => format!("map {map} fused into reduce {reduce}"),
+        (Some(map), None, Some(scan)) => format!("map {map} fused into an {scan}"),
+        (Some(map), None, None) => format!("map {map}"),
+        (None, Some(reduce), _) => format!("reduce {reduce}"),
+        (None, None, Some(scan)) => format!("{scan}"),
+        (None, None, None) => "nothing".into(),
     }
 }
 

@@ -19,7 +19,8 @@ pub const LARGE_ENV: &str = "SWATH_BENCH_LARGE";
     swath bench                                   every op, 2^10 to 2^26 elements, on every device\n  \
     swath bench --sizes 16,20,24 --devices cpu    three sizes, swath's CPU path only\n  \
     swath bench --json out.json --plot out.svg    also write the results as JSON and as a chart\n  \
-    swath bench --ops square_new,transcendental   calls that return a new vector, as users make them\n\n\
+    swath bench --ops square_new,transcendental   calls that return a new vector, as users make them\n  \
+    swath bench --ops scan --sizes 20,26          numpy's cumsum against a two-pass rayon scan\n\n\
     Every row is the median of --repeat timed runs after one warm-up, with min..max; runs under 1 ms\n\
     are timed in batches, and cells slower than about 1 s in all are run fewer times (at least 3).\n\
     GB/s count bytes read plus bytes written, in decimal units, and are compared with the copy and\n\

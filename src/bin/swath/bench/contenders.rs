@@ -9,7 +9,7 @@ use super::matrix::BenchOp;
 use rayon::prelude::*;
 use std::hint::black_box;
 use swath::expr::Expr;
-use swath::{Device, Engine, GpuProfile, Inputs, Job, Op, Reduce};
+use swath::{Device, Engine, GpuProfile, Inputs, Job, Op, Reduce, Scan};
 
 /// The expression of the `expr` op.
 pub const EXPR: &str = "x * 2.5 + 1";
@@ -87,7 +87,37 @@ pub fn plain_loop(op: BenchOp, xs: &[f32], out: &mut [f32]) {
         BenchOp::Transcendental => {
             black_box(xs.iter().map(|&x| transcendental(x)).collect::<Vec<f32>>());
         }
+        BenchOp::Scan => {
+            let running = xs.iter().scan(0.0, |sum, &x| {
+                *sum += x;
+                Some(*sum)
+            });
+            black_box(running.collect::<Vec<f32>>());
+        }
     }
+}
+
+/// Elements per piece of the rayon scan.
+const SCAN_PIECE: usize = 1 << 16;
+
+/// The usual two-pass parallel scan in a few lines of rayon: each piece's sum, a sequential scan of the
+/// sums, then each piece scanned from its offset into a new vector.
+fn rayon_scan(xs: &[f32]) -> Vec<f32> {
+    let sums: Vec<f32> = xs.par_chunks(SCAN_PIECE).map(|piece| piece.iter().sum()).collect();
+    let offsets = sums.iter().scan(0.0, |sum, &piece| {
+        let offset = *sum;
+        *sum += piece;
+        Some(offset)
+    });
+    let mut out = vec![0.0f32; xs.len()];
+    let pieces = out.par_chunks_mut(SCAN_PIECE).zip(xs.par_chunks(SCAN_PIECE));
+    pieces.zip(offsets.collect::<Vec<f32>>()).for_each(|((out, xs), mut sum)| {
+        for (y, &x) in out.iter_mut().zip(xs) {
+            sum += x;
+            *y = sum;
+        }
+    });
+    out
 }
 
 /// The naive rayon one-liners: `square` collects a new vector each time, as such code usually does.
@@ -111,6 +141,9 @@ pub fn rayon(op: BenchOp, xs: &[f32]) {
         }
         BenchOp::Transcendental => {
             black_box(xs.par_iter().map(|&x| transcendental(x)).collect::<Vec<f32>>());
+        }
+        BenchOp::Scan => {
+            black_box(rayon_scan(xs));
         }
     }
 }
@@ -144,6 +177,9 @@ pub fn swath(engine: &Engine, op: BenchOp, xs: &[f32], out: &mut [f32]) -> swath
         BenchOp::Transcendental => {
             black_box(engine.eval::<f32>(&Expr::parse(TRANSCENDENTAL)?, &Inputs::new().with("x", xs))?);
         }
+        BenchOp::Scan => {
+            black_box(engine.scan(xs, Scan::inclusive(Reduce::Sum))?);
+        }
     }
     Ok(())
 }
@@ -164,10 +200,12 @@ pub fn swath_device(engine: &Engine, op: BenchOp, xs: &[f32], out: &mut [f32]) -
         BenchOp::Square => engine.map_into(xs, out, Op::Square),
         BenchOp::Expr => engine.eval_into(&Expr::parse(EXPR)?, &Inputs::new().with("x", xs), out),
         BenchOp::Chain10 => Ok(if chain10(engine, xs)?.on_gpu() { Device::Gpu } else { Device::Cpu }),
-        BenchOp::Sum | BenchOp::Sumsq | BenchOp::SquareNew | BenchOp::Transcendental => match job(op, xs)? {
-            Some(job) => Ok(engine.run(&job)?.device),
-            None => Ok(Device::Cpu),
-        },
+        BenchOp::Sum | BenchOp::Sumsq | BenchOp::SquareNew | BenchOp::Transcendental | BenchOp::Scan => {
+            match job(op, xs)? {
+                Some(job) => Ok(engine.run(&job)?.device),
+                None => Ok(Device::Cpu),
+            }
+        }
     }
 }
 
@@ -188,6 +226,7 @@ fn job(op: BenchOp, xs: &[f32]) -> swath::Result<Option<Job<'_, f32>>> {
         BenchOp::Sumsq => Job::map_reduce(xs, Op::Square, Reduce::Sum),
         BenchOp::Expr => Job::expr(Inputs::new().with("x", xs), Expr::parse(EXPR)?),
         BenchOp::Transcendental => Job::expr(Inputs::new().with("x", xs), Expr::parse(TRANSCENDENTAL)?),
+        BenchOp::Scan => Job::scan(xs, Scan::inclusive(Reduce::Sum)),
         BenchOp::Chain10 => return Ok(None),
     }))
 }
@@ -231,7 +270,20 @@ mod tests {
             assert!((y - transcendental(x)).abs() <= 1e-5 * transcendental(x).abs(), "{x}: {y}");
         }
         let mut out = vec![0.0; xs.len()];
-        for op in [BenchOp::SquareNew, BenchOp::Transcendental] {
+        let cumsum: Vec<f32> = xs
+            .iter()
+            .scan(0.0, |s, &x| {
+                Some({
+                    *s += x;
+                    *s
+                })
+            })
+            .collect();
+        let scanned = rayon_scan(&xs);
+        assert!(scanned.iter().zip(&cumsum).all(|(a, b)| (a - b).abs() <= 1e-3 * b), "the rayon scan is a cumsum");
+        let swath_scan = engine.scan(&xs, Scan::inclusive(Reduce::Sum)).unwrap_or_default();
+        assert!(swath_scan.iter().zip(&cumsum).all(|(a, b)| (a - b).abs() <= 1e-3 * b), "so is swath's");
+        for op in [BenchOp::SquareNew, BenchOp::Transcendental, BenchOp::Scan] {
             plain_loop(op, &xs, &mut out);
             rayon(op, &xs);
             assert!(swath(&engine, op, &xs, &mut out).is_ok());

@@ -23,6 +23,8 @@ pub enum BenchOp {
     /// `sin(x) * cos(x) + sqrt(x)` into a new vector on every call: compute rather than memory bound
     /// on most CPUs.
     Transcendental,
+    /// The inclusive sum scan (numpy's `cumsum`) into a new vector on every call.
+    Scan,
 }
 
 /// The memory bandwidth that bounds an op.
@@ -45,6 +47,7 @@ impl BenchOp {
             BenchOp::Chain10 => "chain10",
             BenchOp::SquareNew => "square_new",
             BenchOp::Transcendental => "transcendental",
+            BenchOp::Scan => "scan",
         }
     }
 
@@ -58,6 +61,7 @@ impl BenchOp {
             BenchOp::Chain10 => "ten stages, host to host",
             BenchOp::SquareNew => "x * x, a new vector per call",
             BenchOp::Transcendental => "sin(x)*cos(x)+sqrt(x), a new vector per call",
+            BenchOp::Scan => "cumsum, a new vector per call",
         }
     }
 
@@ -66,9 +70,12 @@ impl BenchOp {
     pub fn bytes(self, n: usize) -> u64 {
         let input = n as u64 * std::mem::size_of::<f32>() as u64;
         match self {
-            BenchOp::Square | BenchOp::Expr | BenchOp::Chain10 | BenchOp::SquareNew | BenchOp::Transcendental => {
-                2 * input
-            }
+            BenchOp::Square
+            | BenchOp::Expr
+            | BenchOp::Chain10
+            | BenchOp::SquareNew
+            | BenchOp::Transcendental
+            | BenchOp::Scan => 2 * input,
             BenchOp::Sum | BenchOp::Sumsq => input,
         }
     }
@@ -77,9 +84,12 @@ impl BenchOp {
     /// `transcendental` stays well below it, which is what its row shows), the read for a reduction.
     pub fn bound(self) -> Bound {
         match self {
-            BenchOp::Square | BenchOp::Expr | BenchOp::Chain10 | BenchOp::SquareNew | BenchOp::Transcendental => {
-                Bound::Copy
-            }
+            BenchOp::Square
+            | BenchOp::Expr
+            | BenchOp::Chain10
+            | BenchOp::SquareNew
+            | BenchOp::Transcendental
+            | BenchOp::Scan => Bound::Copy,
             BenchOp::Sum | BenchOp::Sumsq => Bound::Read,
         }
     }
@@ -161,6 +171,7 @@ mod tests {
         assert_eq!(BenchOp::SquareNew.bytes(1000), 8000);
         assert_eq!(BenchOp::Transcendental.bytes(1000), 8000);
         assert_eq!(BenchOp::Transcendental.bound(), Bound::Copy);
+        assert_eq!((BenchOp::Scan.bytes(1000), BenchOp::Scan.bound()), (8000, Bound::Copy));
         assert_eq!(BenchOp::Square.bound(), Bound::Copy);
         assert_eq!(BenchOp::Sumsq.bound(), Bound::Read);
         assert_eq!(size_name(1 << 20), "2^20");
