@@ -8,12 +8,14 @@ mod device;
 mod dispatch;
 mod eval;
 mod exprs;
+mod filter;
 mod model;
 mod ops;
 mod outcome;
 mod submit;
 
 pub use builder::{EngineBuilder, DEFAULT_GPU_TIMEOUT};
+pub use filter::Partition;
 pub use outcome::{Outcome, Output};
 
 pub(crate) use dispatch::Route;

@@ -17,6 +17,7 @@ use std::sync::Arc;
 const COMMON: &str = include_str!("../../shaders/common.wgsl");
 const FLOAT_F32: &str = include_str!("../../shaders/float_f32.wgsl");
 const FLOAT_F64: &str = include_str!("../../shaders/float_f64.wgsl");
+const FILTER: &str = include_str!("../../shaders/filter.wgsl");
 const FMOD_F32: &str = include_str!("../../shaders/fmod_f32.wgsl");
 const KEEP: &str = include_str!("../../shaders/keep.wgsl");
 const MAP: &str = include_str!("../../shaders/map.wgsl");
@@ -38,13 +39,18 @@ pub(crate) enum Kind {
     Map,
     /// One level of this reduction (`shaders/reduce.wgsl`).
     Reduce(Reduce),
+    /// Writes the values of each tile where a predicate holds, in order
+    /// (`shaders/filter.wgsl`). The structure is a predicate's
+    /// `predicate_steps` steps followed by the values' steps: see
+    /// [`filter::merge`].
+    Filter { predicate_steps: usize },
 }
 
 impl Kind {
     /// The reduction whose `combine` (and identity) the kernel uses.
     pub fn reduce(self) -> Option<Reduce> {
         match self {
-            Kind::Map => None,
+            Kind::Map | Kind::Filter { .. } => None,
             Kind::Reduce(reduce) => Some(reduce),
         }
     }
@@ -54,6 +60,7 @@ impl Kind {
         match self {
             Kind::Map => MAP,
             Kind::Reduce(_) => REDUCE,
+            Kind::Filter { .. } => FILTER,
         }
     }
 }
@@ -94,6 +101,7 @@ impl Kernel {
         match self.kind {
             Kind::Map => format!("swath map ({steps} steps) to {}", self.output()),
             Kind::Reduce(r) => format!("swath {r} ({steps} steps) of {}", self.output()),
+            Kind::Filter { .. } => format!("swath filter ({steps} steps) of {}", self.output()),
         }
     }
 
@@ -131,7 +139,10 @@ impl Kernel {
         }
         let mut floats = wgsl::float_min_max(&self.structure);
         let output = self.output();
-        if matches!(self.kind.reduce(), Some(Reduce::Min | Reduce::Max)) && output.is_float() && !floats.contains(&output) {
+        if matches!(self.kind.reduce(), Some(Reduce::Min | Reduce::Max))
+            && output.is_float()
+            && !floats.contains(&output)
+        {
             floats.push(output);
         }
         for float in floats {
@@ -141,7 +152,11 @@ impl Kernel {
         if wgsl::uses_fmod_f32(&self.structure) {
             let _ = write!(header, "\n{FMOD_F32}");
         }
-        let _ = write!(header, "\n{KEEP}\n{}", wgsl::apply_fn(&self.structure));
+        let apply = match self.kind {
+            Kind::Filter { predicate_steps } => filter::functions(&self.structure, predicate_steps),
+            _ => wgsl::apply_fn(&self.structure),
+        };
+        let _ = write!(header, "\n{KEEP}\n{apply}");
         if let Some(reduce) = self.kind.reduce() {
             let _ = writeln!(header, "\nfn combine(a: U, b: U) -> U {{ return {}; }}", combine(reduce, output));
         }
@@ -233,5 +248,6 @@ impl Layout {
     }
 }
 
+pub(super) mod filter;
 #[cfg(test)]
 mod tests;
