@@ -71,6 +71,10 @@ pub(crate) fn partition<U: Element>(
     Ok((out, total))
 }
 
+/// Where one block's values go: its kept ones, and its others (for a
+/// partition).
+type Slices<'o, U> = (&'o mut [U], Option<&'o mut [U]>);
+
 /// One compaction job: its programs, columns and elements.
 struct Compaction<'a> {
     values: &'a Program,
@@ -116,8 +120,8 @@ impl Compaction<'_> {
 
     /// Pass 2: each block's kept values into its first slice, and its
     /// other values into its second (for a partition).
-    fn write<U: Element>(&self, slices: Vec<(&mut [U], Option<&mut [U]>)>) {
-        let write = |scratch: &mut Scratch<U>, (block, (kept, rest)): (Range<usize>, (&mut [U], Option<&mut [U]>))| {
+    fn write<U: Element>(&self, slices: Vec<Slices<'_, U>>) {
+        let write = |scratch: &mut Scratch<U>, (block, (kept, rest)): (Range<usize>, Slices<'_, U>)| {
             self.compact(scratch, block, kept, rest);
         };
         let blocks: Vec<Range<usize>> = self.blocks().collect();
