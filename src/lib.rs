@@ -47,6 +47,7 @@ pub mod schedule;
 
 pub use array::{Array, Outputs, Pipeline};
 pub use dtype::{DType, Element};
+pub use engine::Partition;
 pub use engine::{Engine, EngineBuilder, Outcome, Output, DEFAULT_GPU_TIMEOUT};
 pub use error::{Error, ExprError, GpuError, PipelineError, Result};
 pub use gpu::{adapters, preferred_adapter, GpuInfo, GpuProfile, InjectedFault, Transfers};

@@ -10,6 +10,7 @@
 
 mod closures;
 pub(crate) mod eval;
+pub(crate) mod filter;
 mod map;
 pub(crate) mod math;
 mod reduce;

@@ -8,6 +8,7 @@ mod device;
 mod dispatch;
 mod eval;
 mod exprs;
+mod filter;
 mod model;
 mod ops;
 mod outcome;
@@ -15,6 +16,7 @@ mod scan;
 mod submit;
 
 pub use builder::{EngineBuilder, DEFAULT_GPU_TIMEOUT};
+pub use filter::Partition;
 pub use outcome::{Outcome, Output};
 
 pub(crate) use dispatch::Route;

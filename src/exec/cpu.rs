@@ -5,6 +5,7 @@
 use super::{Executor, Task};
 use crate::cpu;
 use crate::dtype::Element;
+use crate::expr::program::Program;
 use crate::op::{Op, Reduce};
 use std::convert::Infallible;
 
@@ -62,5 +63,18 @@ impl Executor for CpuExec<'_> {
     fn scan<U: Element>(&self, task: Task<'_>, reduce: Reduce, out: &mut [U]) -> Result<(), Infallible> {
         self.install(|| cpu::scan::scan(task.program, task.columns, task.start, reduce, out));
         Ok(())
+    }
+
+    fn filter<U: Element>(&self, task: Task<'_>, predicate: &Program) -> Result<crate::Result<Vec<U>>, Infallible> {
+        Ok(self.install(|| cpu::filter::filter(task.program, predicate, task.columns, task.range())))
+    }
+
+    fn partition<U: Element>(
+        &self,
+        task: Task<'_>,
+        predicate: &Program,
+        _complement: &Program,
+    ) -> Result<crate::Result<(Vec<U>, usize)>, Infallible> {
+        Ok(self.install(|| cpu::filter::partition(task.program, predicate, task.columns, task.range())))
     }
 }

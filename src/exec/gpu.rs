@@ -6,6 +6,7 @@ use super::{Executor, Task};
 use crate::column::Column;
 use crate::dtype::Element;
 use crate::error::GpuError;
+use crate::expr::program::Program;
 use crate::gpu::{Gpu, GpuProfile, Stopwatch};
 use crate::op::Reduce;
 use std::borrow::Cow;
@@ -66,5 +67,27 @@ impl Executor for GpuExec<'_> {
 
     fn scan<U: Element>(&self, task: Task<'_>, reduce: Reduce, out: &mut [U]) -> Result<(), GpuError> {
         self.gpu.scan(task.program, &prefix(&task)?, reduce, out)
+    }
+
+    fn filter<U: Element>(&self, task: Task<'_>, predicate: &Program) -> Result<crate::Result<Vec<U>>, GpuError> {
+        Ok(Ok(self.gpu.filter(task.program, predicate, &prefix(&task)?, task.len)?))
+    }
+
+    fn partition<U: Element>(
+        &self,
+        task: Task<'_>,
+        predicate: &Program,
+        complement: &Program,
+    ) -> Result<crate::Result<(Vec<U>, usize)>, GpuError> {
+        let columns = prefix(&task)?;
+        let kept: Vec<U> = self.gpu.filter(task.program, predicate, &columns, task.len)?;
+        let rest: Vec<U> = self.gpu.filter(task.program, complement, &columns, task.len)?;
+        let mut values = match crate::fresh::result_vec::<U>(kept.len() + rest.len()) {
+            Ok(values) => values,
+            Err(error) => return Ok(Err(error)),
+        };
+        values[..kept.len()].copy_from_slice(&kept);
+        values[kept.len()..].copy_from_slice(&rest);
+        Ok(Ok((values, kept.len())))
     }
 }

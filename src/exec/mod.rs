@@ -14,12 +14,14 @@
 
 pub(crate) mod chain;
 mod cpu;
+mod filter;
 mod gpu;
 mod scan;
 pub(crate) mod split;
 mod work;
 
 pub(crate) use cpu::CpuExec;
+pub(crate) use filter::{FilterWork, PartitionWork};
 pub(crate) use gpu::GpuExec;
 pub(crate) use scan::ScanWork;
 pub(crate) use work::{MapWork, ReduceWork, Work};
@@ -82,6 +84,21 @@ pub(crate) trait Executor: Sync {
     /// Writes the inclusive scan of the task's values, in the canonical
     /// order, into `out` (`task.len` elements).
     fn scan<U: Element>(&self, task: Task<'_>, reduce: Reduce, out: &mut [U]) -> Result<(), Self::Fault>;
+
+    /// The task's values where `predicate` (a `u32` program over the same
+    /// columns: nonzero keeps an element) holds, in order. The inner
+    /// result is the allocation of the result, which may fail anywhere.
+    fn filter<U: Element>(&self, task: Task<'_>, predicate: &Program) -> Result<crate::Result<Vec<U>>, Self::Fault>;
+
+    /// The task's values where `predicate` holds, then the others, both
+    /// in order, and how many are kept. `complement` is the predicate's
+    /// negation, for an executor that compacts twice.
+    fn partition<U: Element>(
+        &self,
+        task: Task<'_>,
+        predicate: &Program,
+        complement: &Program,
+    ) -> Result<crate::Result<(Vec<U>, usize)>, Self::Fault>;
 }
 
 /// The value of an executor that cannot fail.

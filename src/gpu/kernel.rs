@@ -17,6 +17,7 @@ use std::sync::Arc;
 const COMMON: &str = include_str!("../../shaders/common.wgsl");
 const FLOAT_F32: &str = include_str!("../../shaders/float_f32.wgsl");
 const FLOAT_F64: &str = include_str!("../../shaders/float_f64.wgsl");
+const FILTER: &str = include_str!("../../shaders/filter.wgsl");
 const FMOD_F32: &str = include_str!("../../shaders/fmod_f32.wgsl");
 const KEEP: &str = include_str!("../../shaders/keep.wgsl");
 const MAP: &str = include_str!("../../shaders/map.wgsl");
@@ -45,13 +46,18 @@ pub(crate) enum Kind {
     /// Each tile's scan, offset by the scanned totals of the tiles before
     /// it, read from a `carry` binding after the inputs (`shaders/scan_apply.wgsl`).
     ScanApply(Reduce),
+    /// Writes the values of each tile where a predicate holds, in order
+    /// (`shaders/filter.wgsl`). The structure is a predicate's
+    /// `predicate_steps` steps followed by the values' steps: see
+    /// [`filter::merge`].
+    Filter { predicate_steps: usize },
 }
 
 impl Kind {
     /// The reduction whose `combine` (and identity) the kernel uses.
     pub fn reduce(self) -> Option<Reduce> {
         match self {
-            Kind::Map => None,
+            Kind::Map | Kind::Filter { .. } => None,
             Kind::Reduce(reduce) | Kind::ScanTotals(reduce) | Kind::ScanApply(reduce) => Some(reduce),
         }
     }
@@ -63,6 +69,7 @@ impl Kind {
             Kind::Reduce(_) => REDUCE,
             Kind::ScanTotals(_) => SCAN_TOTALS,
             Kind::ScanApply(_) => SCAN_APPLY,
+            Kind::Filter { .. } => FILTER,
         }
     }
 }
@@ -105,6 +112,7 @@ impl Kernel {
             Kind::Reduce(r) => format!("swath {r} ({steps} steps) of {}", self.output()),
             Kind::ScanTotals(r) => format!("swath {r} scan totals ({steps} steps) of {}", self.output()),
             Kind::ScanApply(r) => format!("swath {r} scan ({steps} steps) of {}", self.output()),
+            Kind::Filter { .. } => format!("swath filter ({steps} steps) of {}", self.output()),
         }
     }
 
@@ -159,7 +167,11 @@ impl Kernel {
         if wgsl::uses_fmod_f32(&self.structure) {
             let _ = write!(header, "\n{FMOD_F32}");
         }
-        let _ = write!(header, "\n{KEEP}\n{}", wgsl::apply_fn(&self.structure));
+        let apply = match self.kind {
+            Kind::Filter { predicate_steps } => filter::functions(&self.structure, predicate_steps),
+            _ => wgsl::apply_fn(&self.structure),
+        };
+        let _ = write!(header, "\n{KEEP}\n{apply}");
         if let Some(reduce) = self.kind.reduce() {
             let _ = writeln!(header, "\nfn combine(a: U, b: U) -> U {{ return {}; }}", combine(reduce, output));
         }
@@ -251,5 +263,6 @@ impl Layout {
     }
 }
 
+pub(super) mod filter;
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,7 @@
 //! [`GpuError`] that the engine answers by rerunning the job on the CPU.
 
 mod context;
+mod filter;
 mod health;
 mod kernel;
 mod kernel_cache;

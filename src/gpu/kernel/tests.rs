@@ -126,8 +126,10 @@ fn every_shader_file_is_used_and_valid() {
     let float_rem = Program::compile(&(var("x") % var("y")), &[("x", DType::F32), ("y", DType::F32)], DType::F32);
     let programs = [float_min.unwrap(), double_min.unwrap(), float_rem.unwrap()];
     let sources: Vec<String> = programs.iter().flat_map(kernels).map(|k| k.source()).collect();
+    let sources = [sources, vec![filter_kernel("x", "x > 0", DType::F32).source()]].concat();
     for (name, text) in [
         ("common", COMMON),
+        ("filter", FILTER),
         ("float_f32", FLOAT_F32),
         ("float_f64", FLOAT_F64),
         ("fmod_f32", FMOD_F32),
@@ -141,5 +143,50 @@ fn every_shader_file_is_used_and_valid() {
         module(source).unwrap_or_else(|e| panic!("{name}.wgsl: {e}"));
     }
     let on_disk = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders")).unwrap().count();
-    assert_eq!(on_disk, 9, "a new shader file must be added to this test");
+    assert_eq!(on_disk, 10, "a new shader file must be added to this test");
+}
+
+/// The write kernel of a filter of `values` where `predicate` holds,
+/// over `x` of `dtype` and `y` of f32.
+fn filter_kernel(values: &str, predicate: &str, dtype: DType) -> Kernel {
+    let inputs = [("x", dtype), ("y", DType::F32)];
+    let values = Program::compile(&Expr::parse(values).unwrap(), &inputs, dtype).unwrap();
+    let predicate = Expr::parse(predicate).unwrap().cast(DType::U32);
+    let predicate = Program::compile(&predicate, &inputs, DType::U32).unwrap();
+    let merged = filter::merge(&values, &predicate);
+    Kernel { structure: merged.program.structure, kind: Kind::Filter { predicate_steps: merged.predicate_steps } }
+}
+
+#[test]
+fn every_filter_kernel_is_valid_wgsl() {
+    let cases = [
+        ("x", "x > x"),
+        ("x * x + x", "y > 0.5 && i % 3 == 0"),
+        ("x", "!(y != y) || min(y, 2.0) < 1.5"),
+        ("min(x, x) + x", "x != x || y % 2.0 == 1.0"),
+        ("x", "i % 3 == 0"),
+        ("max(x, x * 2)", "y == 3.25 && x < 7"),
+    ];
+    for dtype in DType::ALL {
+        for (values, predicate) in cases {
+            let kernel = filter_kernel(values, predicate, dtype);
+            let what = format!("filter of {values} where {predicate} over {dtype}");
+            let source = kernel.source();
+            let (module, _) = module(&source).unwrap_or_else(|e| panic!("{what} is invalid WGSL:\n{e}"));
+            let params = module.types.iter().find(|(_, t)| t.name.as_deref() == Some("Params")).expect("Params");
+            let naga::TypeInner::Struct { members, .. } = &params.1.inner else { panic!("Params is a struct") };
+            let names: Vec<String> = kernel.layout().fields.iter().map(|f| f.slot.to_string()).collect();
+            assert_eq!(members.iter().map(|m| m.name.clone().unwrap()).collect::<Vec<_>>(), names, "{what}");
+            let offsets = format!("@binding({}) var<storage, read> tile_offsets", 2 + kernel.structure.inputs.len());
+            assert!(source.contains(&offsets), "{what}: the offsets follow the inputs");
+        }
+    }
+}
+
+#[test]
+fn a_filter_binds_a_column_both_read_once() {
+    let kernel = filter_kernel("x * 2", "x > 0 && y < 1", DType::F32);
+    assert_eq!(kernel.structure.inputs, [DType::F32, DType::F32]);
+    let kernel = filter_kernel("x", "x > 1", DType::I32);
+    assert_eq!(kernel.structure.inputs, [DType::I32]);
 }

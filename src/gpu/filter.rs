@@ -1,0 +1,201 @@
+//! Stream compaction of host data on the GPU, a chunk at a time.
+//!
+//! Each chunk is uploaded once and run in two submissions:
+//!
+//! 1. Count: the reduction's first level over the `u32` predicate with
+//!    [`Reduce::Sum`] gives exactly the kept elements of each tile. The
+//!    counts come back (4 bytes a tile) and the host takes their
+//!    exclusive prefix: each tile's first place in the chunk's result.
+//! 2. Write: one workgroup per tile flags its elements again, places each
+//!    kept one by a prefix sum over its lanes, and writes its value at
+//!    the tile's offset plus that place (`shaders/filter.wgsl`). Only the
+//!    chunk's kept values come back.
+//!
+//! The result's length is known only once the counts are back, so the
+//! host reads the counts before the write, and chunks run one after
+//! another; every place is an integer count, so the result is exact and
+//! the same as the CPU's.
+
+use super::kernel::filter::{merge, Merged};
+use super::kernel::{Kernel, Kind};
+use super::scratch::{param_slot_bytes, read_back, Role, Scratch};
+use super::stream::Uploads;
+use super::{binding, chunk_elements, widest, Context, Gpu, KernelCache, Launch};
+use crate::canonical::{tiles, TILE};
+use crate::column::Column;
+use crate::dtype::Element;
+use crate::error::GpuError;
+use crate::expr::program::{Program, Scalar};
+use crate::op::Reduce;
+
+impl Gpu {
+    /// The values of `values` over `columns` (`len` elements) where
+    /// `predicate` (a `u32` program over the same columns) is not 0, in
+    /// order. Element indices (`i`) count from the columns' first element.
+    pub fn filter<U: Element>(
+        &self,
+        values: &Program,
+        predicate: &Program,
+        columns: &[Column<'_>],
+        len: usize,
+    ) -> Result<Vec<U>, GpuError> {
+        let merged = merge(values, predicate);
+        let kernels = Kernels::of(&merged, predicate);
+        for kernel in [&kernels.count, &kernels.write] {
+            self.kernels.get(&self.ctx, kernel)?;
+        }
+        self.job(|ctx, scratch| {
+            let job = FilterJob { merged: &merged, predicate, columns, len, kernels: &kernels };
+            job.run(ctx, &self.kernels, scratch)
+        })
+    }
+}
+
+/// The two kernels of a filter: the predicate's tile counts, and the write.
+struct Kernels {
+    count: Kernel,
+    write: Kernel,
+}
+
+impl Kernels {
+    fn of(merged: &Merged, predicate: &Program) -> Kernels {
+        let count = Kernel { structure: predicate.structure.clone(), kind: Kind::Reduce(Reduce::Sum) };
+        let kind = Kind::Filter { predicate_steps: merged.predicate_steps };
+        Kernels { count, write: Kernel { structure: merged.program.structure.clone(), kind } }
+    }
+}
+
+/// One filter of host data.
+struct FilterJob<'a> {
+    merged: &'a Merged,
+    predicate: &'a Program,
+    columns: &'a [Column<'a>],
+    len: usize,
+    kernels: &'a Kernels,
+}
+
+impl FilterJob<'_> {
+    fn run<U: Element>(
+        &self,
+        ctx: &Context,
+        pipelines: &KernelCache,
+        scratch: &mut Scratch,
+    ) -> Result<Vec<U>, GpuError> {
+        let mut out = Vec::new();
+        if self.len == 0 {
+            return Ok(out);
+        }
+        let program = &self.merged.program;
+        let chunk = chunk_elements(ctx, widest(program), TILE).min(self.len);
+        let (count_layout, write_layout) = (self.kernels.count.layout(), self.kernels.write.layout());
+        let slot_bytes = param_slot_bytes(count_layout.size.max(write_layout.size));
+        let buffers = Buffers {
+            params: scratch.get(&ctx.device, Role::Params, 2 * slot_bytes),
+            counts: scratch.get(&ctx.device, Role::PartialsA, (tiles(chunk) * 4) as u64),
+            values: scratch.get(&ctx.device, Role::Output, (chunk * size_of::<U>()) as u64),
+            readback: scratch.get(&ctx.device, Role::Readback, (chunk * size_of::<U>()).max(tiles(chunk) * 4) as u64),
+            offsets: ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("swath filter tile offsets"),
+                size: (tiles(chunk) * 4) as u64,
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }),
+        };
+        let count_pipeline = pipelines.get(ctx, &self.kernels.count)?;
+        let write_pipeline = pipelines.get(ctx, &self.kernels.write)?;
+        let mut uploads = Uploads::open(ctx, scratch, program, self.columns, chunk);
+        for start in (0..self.len).step_by(chunk) {
+            let n = chunk.min(self.len - start);
+            let tile_bytes = (tiles(n) * 4) as u64;
+
+            // Pass 1: upload the chunk, count each tile's kept elements.
+            let mut encoder = ctx.device.create_command_encoder(&Default::default());
+            uploads.write(ctx, &mut encoder, start..start + n)?;
+            let params = count_layout.bytes(n as u32, start as u32, Some(Scalar::U32(0)), &self.predicate.consts);
+            ctx.queue.write_buffer(&buffers.params, 0, &params);
+            let inputs = uploads.bindings(n);
+            let predicate_inputs = self.merged.predicate_slots.iter().map(|&slot| inputs[slot].clone()).collect();
+            Launch {
+                pipeline: &count_pipeline,
+                params: binding(&buffers.params, 0, count_layout.size as u64),
+                dst: binding(&buffers.counts, 0, tile_bytes),
+                inputs: predicate_inputs,
+                groups: tiles(n),
+            }
+            .encode(ctx, &mut encoder, None);
+            encoder.copy_buffer_to_buffer(&buffers.counts, 0, &buffers.readback, 0, tile_bytes);
+            let submission = ctx.submit([encoder.finish()]);
+            uploads.submitted(submission.clone());
+            let mut offsets = vec![0u32; tiles(n)];
+            read_back(ctx, &buffers.readback, tile_bytes, submission, |view| {
+                bytemuck::cast_slice_mut::<u32, u8>(&mut offsets).copy_from_slice(view)
+            })?;
+            ctx.counters.read_back(tile_bytes);
+            let kept = exclusive_prefix(&mut offsets);
+            if kept == 0 {
+                continue;
+            }
+
+            // Pass 2: each tile writes its kept values from its offset.
+            ctx.queue.write_buffer(&buffers.offsets, 0, bytemuck::cast_slice(&offsets));
+            let inputs = uploads.bindings(n);
+            let params = write_layout.bytes(n as u32, start as u32, None, &program.consts);
+            ctx.queue.write_buffer(&buffers.params, slot_bytes, &params);
+            let mut encoder = ctx.device.create_command_encoder(&Default::default());
+            let kept_bytes = (kept * size_of::<U>()) as u64;
+            Launch {
+                pipeline: &write_pipeline,
+                params: binding(&buffers.params, slot_bytes, write_layout.size as u64),
+                dst: binding(&buffers.values, 0, (n * size_of::<U>()) as u64),
+                inputs: inputs.into_iter().chain([binding(&buffers.offsets, 0, tile_bytes)]).collect(),
+                groups: tiles(n),
+            }
+            .encode(ctx, &mut encoder, None);
+            encoder.copy_buffer_to_buffer(&buffers.values, 0, &buffers.readback, 0, kept_bytes);
+            let submission = ctx.submit([encoder.finish()]);
+            let at = out.len();
+            out.reserve_exact(kept);
+            out.resize(at + kept, U::default());
+            read_back(ctx, &buffers.readback, kept_bytes, submission, |view| {
+                bytemuck::cast_slice_mut::<U, u8>(&mut out[at..]).copy_from_slice(view)
+            })?;
+            ctx.counters.read_back(kept_bytes);
+        }
+        Ok(out)
+    }
+}
+
+/// The device buffers of one filter.
+struct Buffers {
+    params: wgpu::Buffer,
+    /// The tile counts of a chunk.
+    counts: wgpu::Buffer,
+    /// The exclusive prefix of the counts.
+    offsets: wgpu::Buffer,
+    /// A chunk's kept values.
+    values: wgpu::Buffer,
+    readback: wgpu::Buffer,
+}
+
+/// Replaces `counts` by their exclusive prefix sums; returns their total.
+fn exclusive_prefix(counts: &mut [u32]) -> usize {
+    let mut total = 0usize;
+    for count in counts {
+        let here = *count as usize;
+        *count = total as u32;
+        total += here;
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_the_exclusive_prefix() {
+        let mut counts = [3, 0, 4096, 1];
+        assert_eq!(exclusive_prefix(&mut counts), 4100);
+        assert_eq!(counts, [0, 3, 3, 4099]);
+    }
+}
