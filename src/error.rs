@@ -243,6 +243,9 @@ pub enum ExprError {
         /// The job's scan.
         scan: Scan,
     },
+    /// [`Job::then`](crate::Job::then) after a filter.
+    #[error("cannot map after a filter: chain maps first, then filter")]
+    MapAfterFilter,
     /// [`Job::then`](crate::Job::then) with an expression that does not
     /// read exactly one input.
     #[error("a chained map reads one input, the previous map's value; `{expr}` reads {}", list_or(.inputs, "none"))]

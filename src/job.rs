@@ -34,13 +34,23 @@ use std::marker::PhantomData;
 pub struct Job<'a, T> {
     inputs: Inputs<'a>,
     expr: Expr,
-    reduce: Option<Reduce>,
-    /// A prefix scan of the map's values instead of the values (never
-    /// beside a reduction).
-    scan: Option<Scan>,
+    then: Then,
     /// `expr` compiled for a `T` result, or why it cannot run.
     program: Result<Program, Error>,
     output: PhantomData<fn() -> T>,
+}
+
+/// What a job makes of its map's values.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Then {
+    /// The values themselves: an array.
+    Values,
+    /// One value.
+    Reduce(Reduce),
+    /// An array of prefixes.
+    Scan(Scan),
+    /// The values where this condition (over the job's inputs) holds.
+    Filter(Expr),
 }
 
 impl<'a, T: Element> Job<'a, T> {
@@ -68,32 +78,33 @@ impl<'a, T: Element> Job<'a, T> {
             Some(Err(e)) => Err(e),
             _ => Program::compile(&expr, &[("x", T::DTYPE)], T::DTYPE),
         };
-        Job { inputs: Inputs::new().with("x", input), expr, reduce, scan: None, program, output: PhantomData }
+        let then = reduce.map_or(Then::Values, Then::Reduce);
+        Job { inputs: Inputs::new().with("x", input), expr, then, program, output: PhantomData }
     }
 
     /// `expr` over the zipped `inputs`, giving a `T` per element.
     pub fn expr(inputs: Inputs<'a>, expr: Expr) -> Self {
         let program = Program::compile(&expr, &inputs.types(), T::DTYPE);
-        Job { inputs, expr, reduce: None, scan: None, program, output: PhantomData }
+        Job { inputs, expr, then: Then::Values, program, output: PhantomData }
     }
 
     /// `expr` over the zipped `inputs`, fused into `reduce`.
     pub fn expr_reduce(inputs: Inputs<'a>, expr: Expr, reduce: Reduce) -> Self {
-        Job { reduce: Some(reduce), ..Job::expr(inputs, expr) }
+        Job::expr(inputs, expr).reduced(reduce)
     }
 
     /// This job's map followed by `next`, fused into one expression (one
     /// kernel, one pass on either path). `next` reads exactly one input,
     /// whatever its name: the value of this job's map.
     ///
-    /// An error if this job already reduces, or if `next` does not read
-    /// exactly one input.
+    /// An error if this job already reduces, scans or filters, or if
+    /// `next` does not read exactly one input.
     pub fn then(self, next: Expr) -> Result<Self> {
-        if let Some(reduce) = self.reduce {
-            return Err(ExprError::MapAfterReduce { reduce }.into());
-        }
-        if let Some(scan) = self.scan {
-            return Err(ExprError::MapAfterScan { scan }.into());
+        match self.then {
+            Then::Values => {}
+            Then::Reduce(reduce) => return Err(ExprError::MapAfterReduce { reduce }.into()),
+            Then::Scan(scan) => return Err(ExprError::MapAfterScan { scan }.into()),
+            Then::Filter(_) => return Err(ExprError::MapAfterFilter.into()),
         }
         let name = match next.inputs().as_slice() {
             [name] => name.to_string(),
@@ -108,7 +119,7 @@ impl<'a, T: Element> Job<'a, T> {
     /// The same map, fused into `reduce`; replaces any reduction or scan
     /// already set.
     pub fn reduced(self, reduce: Reduce) -> Self {
-        Job { reduce: Some(reduce), scan: None, ..self }
+        Job { then: Then::Reduce(reduce), ..self }
     }
 
     /// A prefix scan of `input` (see [`Scan`]): its result is an array as
@@ -130,12 +141,57 @@ impl<'a, T: Element> Job<'a, T> {
     /// The same map, its values scanned (fused: one program, no
     /// intermediate array); replaces any reduction or scan already set.
     pub fn scanned(self, scan: Scan) -> Self {
-        Job { reduce: None, scan: Some(scan), ..self }
+        Job { then: Then::Scan(scan), ..self }
     }
 
     /// The scan, if any.
     pub fn scanning(&self) -> Option<Scan> {
-        self.scan
+        match self.then {
+            Then::Scan(scan) => Some(scan),
+            _ => None,
+        }
+    }
+
+    /// The elements of `input` where `predicate` (a condition over `x`, the
+    /// element, and `i`, its index) holds, in order: numpy's `x[x > 0.5]`.
+    ///
+    /// ```
+    /// use swath::{expr::var, Engine, Job, Op};
+    /// let xs = [0.5f32, -1.0, 2.0, -3.0];
+    /// let kept = Engine::cpu().run(&Job::filter(&xs, var("x").gt(0.0)))?;
+    /// assert_eq!(kept.value.array().unwrap(), [0.5, 2.0]);
+    /// // Fused: the squares where the input is negative.
+    /// let job = Job::map(&xs, Op::Square).filtered(var("x").lt(0.0));
+    /// assert_eq!(Engine::cpu().run(&job)?.value.array().unwrap(), [1.0, 9.0]);
+    /// # Ok::<(), swath::Error>(())
+    /// ```
+    pub fn filter(input: &'a [T], predicate: Expr) -> Self {
+        Job::of_op(input, None, None).filtered(predicate)
+    }
+
+    /// The same map's values where `predicate` (a condition over the
+    /// job's inputs, not over the map's value) holds, in order; replaces
+    /// any reduction, scan or filter already set.
+    pub fn filtered(self, predicate: Expr) -> Self {
+        Job { then: Then::Filter(predicate), ..self }
+    }
+
+    /// The filter's predicate, if any.
+    pub fn predicate(&self) -> Option<&Expr> {
+        match &self.then {
+            Then::Filter(predicate) => Some(predicate),
+            _ => None,
+        }
+    }
+
+    /// What the job makes of its values.
+    pub(crate) fn consumer(&self) -> &Then {
+        &self.then
+    }
+
+    /// The job's inputs.
+    pub(crate) fn inputs(&self) -> &Inputs<'a> {
+        &self.inputs
     }
 
     /// Number of elements, or an error if zipped inputs differ in length.
@@ -168,7 +224,10 @@ impl<'a, T: Element> Job<'a, T> {
 
     /// The reduction, if any.
     pub fn reduction(&self) -> Option<Reduce> {
-        self.reduce
+        match self.then {
+            Then::Reduce(reduce) => Some(reduce),
+            _ => None,
+        }
     }
 
     /// Bytes the job reads per element, over all its inputs.

@@ -8,7 +8,7 @@
 //! it on the CPU. The result is a count of integers and a copy: the same
 //! on every thread count and on both devices.
 
-use super::{exprs, Engine};
+use super::{exprs, Engine, Outcome};
 use crate::column::Column;
 use crate::dtype::{DType, Element};
 use crate::error::{excerpt, Error, ExprError, Result};
@@ -99,12 +99,24 @@ impl Engine {
         let values = exprs::compiled(values, inputs, U::DTYPE)?;
         let predicate = predicate_program(predicate, inputs)?;
         let task = Task::new(&values, &inputs.columns, inputs.common_len()?);
-        check_len(&task, &predicate)?;
         if self.small_on_cpu(task.len) {
+            check_len(&task, &predicate)?;
             return infallible(CpuExec::new(None).filter(task, &predicate));
         }
-        let route = self.route(&shape(&task, &predicate));
-        self.dispatch(route, &mut FilterWork::new(task, &predicate)).value
+        self.execute_filter(task, &predicate)?.value
+    }
+
+    /// `task`'s values where `predicate` (a `u32` program over the same
+    /// columns) holds, where the scheduler sends it. The inner result is
+    /// the allocation of the values.
+    pub(crate) fn execute_filter<U: Element>(
+        &self,
+        task: Task<'_>,
+        predicate: &Program,
+    ) -> Result<Outcome<Result<Vec<U>>>> {
+        check_len(&task, predicate)?;
+        let route = self.route(&shape(&task, predicate));
+        Ok(self.dispatch(route, &mut FilterWork::new(task, predicate)))
     }
 
     /// The `u32` indices where `predicate` (a condition over the zipped
@@ -161,7 +173,7 @@ impl Engine {
 
 /// The `u32` program of `predicate` over `inputs`: 1 where it holds, 0
 /// elsewhere. A number is not a predicate: [`ExprError::NotACondition`].
-fn predicate_program(predicate: &Expr, inputs: &Inputs<'_>) -> Result<Rc<Program>> {
+pub(crate) fn predicate_program(predicate: &Expr, inputs: &Inputs<'_>) -> Result<Rc<Program>> {
     // A condition cannot be a program's result: that error is the sign
     // that the predicate is one, and its cast to u32 (true is 1) compiles.
     let not_a_condition = |dtype| Error::Expr(ExprError::NotACondition { expr: excerpt(predicate), dtype });

@@ -30,7 +30,7 @@ use crate::exec::{GpuExec, MapWork, ReduceWork, Task, Work};
 use crate::expr::program::Program;
 use crate::fresh::result_vec;
 use crate::gpu::{DeviceArray, Gpu, GpuInfo, GpuProfile, InjectedFault, Transfers};
-use crate::job::Job;
+use crate::job::{Job, Then};
 use crate::op::{Op, Reduce};
 use crate::schedule::{route, CostModel, Device, Policy, ProgramShape, Shape, SMALL_JOB};
 use costs::Costs;
@@ -172,22 +172,24 @@ impl Engine {
     pub fn run<T: Element>(&self, job: &Job<'_, T>) -> Result<Outcome<Output<T>>> {
         let start = Instant::now();
         let task = job.task()?;
-        let outcome = match job.reduction() {
-            None if job.scanning().is_some() => {
-                let scan = job.scanning().expect("matched");
-                let outcome = self.execute_scan(task, ProgramShape::of(task.program), scan)?;
-                let (outcome, values) = outcome.take();
-                outcome.with(Output::Array(values))
-            }
-            None => {
+        let shape = ProgramShape::of(task.program);
+        let outcome = match job.consumer() {
+            Then::Values => {
                 let mut out = result_vec::<T>(task.len)?;
-                let shape = ProgramShape::of(task.program);
                 self.execute_map(task, shape, &mut out, Target::New)?.with(Output::Array(out))
             }
-            Some(reduce) => {
-                let outcome = self.execute_reduce(task, ProgramShape::of(task.program), reduce)?;
-                let x = outcome.value;
-                outcome.with(Output::Scalar(x))
+            &Then::Reduce(reduce) => {
+                let (outcome, value) = self.execute_reduce(task, shape, reduce)?.take();
+                outcome.with(Output::Scalar(value))
+            }
+            &Then::Scan(scan) => {
+                let (outcome, values) = self.execute_scan(task, shape, scan)?.take();
+                outcome.with(Output::Array(values))
+            }
+            Then::Filter(predicate) => {
+                let predicate = filter::predicate_program(predicate, job.inputs())?;
+                let (outcome, values) = self.execute_filter(task, &predicate)?.take();
+                outcome.with(Output::Array(values?))
             }
         };
         Ok(Outcome { elapsed: start.elapsed(), ..outcome })

@@ -75,8 +75,9 @@ pub struct SquareArgs {
     swath run --expr \"x*x + 1\" --input x.npy --output y.npy   a .npy file in, the map's result out\n  \
     swath run --expr \"a * b\" --input a=a.npy --input b=b.npy --reduce sum\n  \
     swath run --op abs --input x.raw --dtype f64 --output y.npy   raw little-endian f64 in\n  \
-    swath run --scan sum --input x.npy --output cumsum.npy        numpy's cumsum, on any device")]
-#[command(group(ArgGroup::new("work").args(["op", "expr", "reduce", "scan"]).required(true).multiple(true)))]
+    swath run --scan sum --input x.npy --output cumsum.npy        numpy's cumsum, on any device\n  \
+    swath run --filter \"x > 0.5\" --input x.npy --output kept.npy  numpy's x[x > 0.5]")]
+#[command(group(ArgGroup::new("work").args(["op", "expr", "reduce", "scan", "filter", "filter_indices"]).required(true).multiple(true)))]
 pub struct RunArgs {
     /// Element-wise op: square, abs, neg, sqrt, exp, log, sin, cos, add:S, mul:S, min:S, max:S or clamp:LO:HI.
     #[arg(long, value_name = "OP", conflicts_with = "expr")]
@@ -101,6 +102,17 @@ pub struct RunArgs {
     /// With --scan: element i combines the values 0..i, so the first is the reduction's identity.
     #[arg(long, requires = "scan")]
     pub exclusive: bool,
+
+    /// Keep the elements where the condition EXPR holds, in order (numpy's x[x > 0.5]): the input x, or the
+    /// values of --op or --expr, fused. EXPR may read the inputs and the index i: --filter "x > 0.5 && i % 2 == 0".
+    #[arg(long, value_name = "EXPR", allow_hyphen_values = true, value_parser = ExprParser,
+          conflicts_with_all = ["reduce", "scan", "distributed"])]
+    pub filter: Option<Expr>,
+
+    /// The u32 indices where the condition EXPR holds, in order (numpy's flatnonzero).
+    #[arg(long, value_name = "EXPR", allow_hyphen_values = true, value_parser = ExprParser,
+          conflicts_with_all = ["reduce", "scan", "filter", "op", "distributed"])]
+    pub filter_indices: Option<Expr>,
 
     /// Read an input from FILE instead of generating it; repeat it for each input of an expression, named:
     /// --input a=a.npy --input b=b.npy. One unnamed input feeds x (or the expression's only input).
@@ -266,6 +278,10 @@ mod tests {
         assert!(parses(&["--expr", "x * 2", "--scan", "max"]));
         assert!(!parses(&["--scan", "sum", "--reduce", "sum"]), "a scan or a reduction");
         assert!(!parses(&["--op", "abs", "--exclusive"]), "--exclusive qualifies a scan");
+        assert!(parses(&["--filter", "x > 0.5", "--output", "y.npy"]));
+        assert!(parses(&["--expr", "a * b", "--filter", "a > b"]));
+        assert!(parses(&["--filter-indices", "x > 0.5", "--dtype", "i32"]));
+        assert!(!parses(&["--filter", "x > 0", "--reduce", "sum"]), "a filter or a reduction");
     }
 
     #[test]

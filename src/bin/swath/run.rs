@@ -1,6 +1,7 @@
 //! `swath run`: time one job over generated data or files and report where it ran, why, and how fast.
 
 mod inputs;
+mod job;
 mod npy;
 mod output;
 
@@ -12,8 +13,7 @@ use inputs::Source;
 use output::PendingOutput;
 use std::io::Write;
 use std::time::{Duration, Instant};
-use swath::expr::Expr;
-use swath::{DType, Decision, Device, Element, Engine, GpuError, Inputs, Job, Op, Output, Policy, Reduce, Scan};
+use swath::{DType, Decision, Device, Element, Engine, GpuError, Inputs, Job, Output, Policy};
 
 /// Values of a map's result shown in the report.
 const SHOWN: usize = 5;
@@ -40,7 +40,10 @@ pub fn run(args: &RunArgs, policy: Option<Policy>, out: &mut impl Write) -> Resu
         let input = inputs::raw_file(&args.input)?;
         return crate::distributed::run(args, input, policy, out);
     }
-    let wanted = args.expr.as_ref().map(Expr::inputs);
+    // An op, a reduction or a scan of its own reads one input; anything else reads the names it uses.
+    let names = job::input_names(args);
+    let named = args.expr.is_some() || args.filter.is_some() || args.filter_indices.is_some();
+    let wanted: Option<Vec<&str>> = named.then(|| names.iter().map(String::as_str).collect());
     let sources = match args.input.as_slice() {
         [] => Vec::new(),
         specs => inputs::open(specs, wanted.as_deref(), args.dtype)?,
@@ -73,11 +76,29 @@ fn run_typed<T: Sample>(
 ) -> Result<(), Failure> {
     let data = if sources.is_empty() { generated::<T>(args)? } else { read::<T>(sources)? };
     let len = data.first().map_or(args.len, |input| input.values.len());
-    let job = job(&data, len, args)?;
-    let what = describe(args.op, args.expr.as_ref(), args.reduce, scan(args));
-    writeln!(out, "job:        {what} over {len} {} elements", T::DTYPE)?;
-    for input in &data {
-        let label = if args.expr.is_some() { format!("input {}:", input.name) } else { "input:".to_string() };
+    let inputs = data.iter().fold(Inputs::new().with_len(len), |inputs, input| inputs.with(&input.name, &input.values));
+    match &args.filter_indices {
+        Some(predicate) => report(engine, args, &data, job::indices(inputs, predicate), output, out),
+        None => {
+            let x = data.first().map_or(&[][..], |input| input.values.as_slice());
+            report(engine, args, &data, job::job(inputs, x, args)?, output, out)
+        }
+    }
+}
+
+/// Describes the job and its data, times it and reports where it ran and how fast.
+fn report<T: Element, U: Element>(
+    engine: &Engine,
+    args: &RunArgs,
+    data: &[Data<T>],
+    job: Job<'_, U>,
+    output: Option<PendingOutput>,
+    out: &mut impl Write,
+) -> Result<(), Failure> {
+    writeln!(out, "job:        {} over {} {} elements", job::describe(args), job.len(), T::DTYPE)?;
+    for input in data {
+        let named = args.expr.is_some() || args.filter.is_some() || args.filter_indices.is_some();
+        let label = if named { format!("input {}:", input.name) } else { "input:".to_string() };
         writeln!(out, "{label:<11} {}", input.origin)?;
     }
     write_engine(out, engine)?;
@@ -88,19 +109,17 @@ fn run_typed<T: Sample>(
     let (runs, value) = time_runs(engine, &job, args.repeat)?;
     write_routing(out, &runs)?;
     write_value(out, &value)?;
+    let traffic = traffic(&job, &value);
     if let Some(output) = output {
         write_output(out, output, &value)?;
     }
-    write_speed(out, &runs, traffic(&job))
+    write_speed(out, &runs, traffic)
 }
 
-/// Generated data, one array for each input of the expression (`x` for an op), seeds `--seed` on.
+/// Generated data, one array for each input the job reads (`x` for an op), seeds `--seed` on.
 fn generated<T: Sample>(args: &RunArgs) -> Result<Vec<Data<T>>, Failure> {
     let started = Instant::now();
-    let names: Vec<String> = match &args.expr {
-        Some(expr) => expr.inputs().into_iter().map(String::from).collect(),
-        None => vec!["x".into()],
-    };
+    let names = job::input_names(args);
     let mut arrays: Vec<Vec<T>> = Vec::with_capacity(names.len());
     for (k, name) in names.iter().enumerate() {
         arrays.push(generate(args.len, args.seed.wrapping_add(k as u64)).ok_or_else(|| {
@@ -129,46 +148,6 @@ fn read<T: Element>(sources: &[Source]) -> Result<Vec<Data<T>>, Failure> {
         data.push(Data { name: source.name.clone(), values, origin });
     }
     Ok(data)
-}
-
-/// The job for the chosen op or expression, and reduction or scan, over `data` (one array per input,
-/// each `len` long); clap makes sure there is a map, a reduction or a scan, and not both of the last two.
-fn job<'a, T: Element>(data: &'a [Data<T>], len: usize, args: &RunArgs) -> Result<Job<'a, T>, Failure> {
-    let input = data.first().map_or(&[][..], |input| input.values.as_slice());
-    let map = match (&args.expr, args.op) {
-        (Some(expr), _) => {
-            let inputs =
-                data.iter().fold(Inputs::new().with_len(len), |inputs, input| inputs.with(&input.name, &input.values));
-            Some(Job::expr(inputs, expr.clone()))
-        }
-        (None, Some(op)) => Some(Job::map(input, op)),
-        (None, None) => None,
-    };
-    match (map, args.reduce, scan(args)) {
-        (Some(job), Some(reduce), _) => Ok(job.reduced(reduce)),
-        (Some(job), None, Some(scan)) => Ok(job.scanned(scan)),
-        (Some(job), None, None) => Ok(job),
-        (None, Some(reduce), _) => Ok(Job::reduce(input, reduce)),
-        (None, None, Some(scan)) => Ok(Job::scan(input, scan)),
-        (None, None, None) => Err(Failure::Usage("give --op, --expr, --reduce or --scan".into())),
-    }
-}
-
-/// The scan `--scan` and `--exclusive` ask for.
-fn scan(args: &RunArgs) -> Option<Scan> {
-    args.scan.map(|reduce| if args.exclusive { Scan::exclusive(reduce) } else { Scan::inclusive(reduce) })
-}
-
-fn describe(op: Option<Op>, expr: Option<&Expr>, reduce: Option<Reduce>, scan: Option<Scan>) -> String {
-    let map = op.map(|op| op.to_string()).or(expr.map(|e| format!("`{e}`")));
-    match (map, reduce, scan) {
-        (Some(map), Some(reduce), _) => format!("map {map} fused into reduce {reduce}"),
-        (Some(map), None, Some(scan)) => format!("map {map} fused into an {scan}"),
-        (Some(map), None, None) => format!("map {map}"),
-        (None, Some(reduce), _) => format!("reduce {reduce}"),
-        (None, None, Some(scan)) => format!("{scan}"),
-        (None, None, None) => "nothing".into(),
-    }
 }
 
 fn write_engine(out: &mut impl Write, engine: &Engine) -> Result<(), Failure> {
@@ -201,11 +180,14 @@ fn time_runs<T: Element>(engine: &Engine, job: &Job<'_, T>, repeat: u32) -> Resu
     last.map(|value| (runs, value)).ok_or_else(|| Failure::Usage("--repeat must be at least 1".into()))
 }
 
-/// Bytes the job reads and writes: the inputs, and the output array of a map or one scalar.
-fn traffic<T: Element>(job: &Job<'_, T>) -> (u64, u64) {
+/// Bytes the job reads and writes: its inputs, and its result (an array or one scalar).
+fn traffic<T: Element>(job: &Job<'_, T>, value: &Output<T>) -> (u64, u64) {
     let size = T::DTYPE.size() as u64;
     let read = job.len() as u64 * job.bytes_per_element() as u64;
-    let written = if job.reduction().is_some() { size } else { job.len() as u64 * size };
+    let written = match value {
+        Output::Array(values) => values.len() as u64 * size,
+        Output::Scalar(_) => size,
+    };
     (read, written)
 }
 
