@@ -27,6 +27,7 @@
 //!   in [`op`].
 
 pub mod array;
+mod binning;
 pub mod canonical;
 mod column;
 mod cpu;
@@ -37,6 +38,7 @@ mod engine;
 mod error;
 mod exec;
 pub mod expr;
+mod extreme;
 mod fresh;
 mod gpu;
 mod handle;
@@ -49,6 +51,7 @@ pub use array::{Array, Outputs, Pipeline};
 pub use dtype::{DType, Element};
 pub use engine::{Engine, EngineBuilder, Outcome, Output, DEFAULT_GPU_TIMEOUT};
 pub use error::{Error, ExprError, GpuError, PipelineError, Result};
+pub use extreme::Located;
 pub use gpu::{adapters, preferred_adapter, GpuInfo, GpuProfile, InjectedFault, Transfers};
 pub use handle::{wait_all, JobHandle};
 pub use inputs::Inputs;

@@ -3,9 +3,11 @@
 //! at element 0 (a whole job, or the GPU's prefix of a split one).
 
 use super::{Executor, Task};
+use crate::binning::Binning;
 use crate::column::Column;
 use crate::dtype::Element;
 use crate::error::GpuError;
+use crate::extreme::{Extreme, Located};
 use crate::gpu::{Gpu, GpuProfile, Stopwatch};
 use crate::op::Reduce;
 use std::borrow::Cow;
@@ -62,5 +64,13 @@ impl Executor for GpuExec<'_> {
 
     fn reduce<U: Element>(&self, task: Task<'_>, reduce: Reduce) -> Result<U, GpuError> {
         self.gpu.map_reduce(task.program, &prefix(&task)?, task.len, reduce, &mut self.watch())
+    }
+
+    fn argbest<U: Element>(&self, task: Task<'_>, extreme: Extreme) -> Result<Option<Located<U>>, GpuError> {
+        self.gpu.argbest(task.program, &prefix(&task)?, task.len, extreme)
+    }
+
+    fn histogram<U: Element>(&self, task: Task<'_>, binning: &Binning<U>) -> Result<Vec<u32>, GpuError> {
+        self.gpu.histogram(task.program, &prefix(&task)?, task.len, binning)
     }
 }

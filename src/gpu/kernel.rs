@@ -10,6 +10,7 @@ use crate::canonical::{LANES, ROWS};
 use crate::dtype::DType;
 use crate::expr::program::{Scalar, Structure};
 use crate::expr::wgsl;
+use crate::extreme::Extreme;
 use crate::op::Reduce;
 use std::fmt::Write;
 use std::sync::Arc;
@@ -21,6 +22,8 @@ const FMOD_F32: &str = include_str!("../../shaders/fmod_f32.wgsl");
 const KEEP: &str = include_str!("../../shaders/keep.wgsl");
 const MAP: &str = include_str!("../../shaders/map.wgsl");
 const REDUCE: &str = include_str!("../../shaders/reduce.wgsl");
+const ARGBEST: &str = include_str!("../../shaders/argbest.wgsl");
+const HISTOGRAM: &str = include_str!("../../shaders/histogram.wgsl");
 
 /// Identifies one compiled pipeline: the expression's structure (not its
 /// constants' values, which travel in the uniform, so a new constant
@@ -38,14 +41,19 @@ pub(crate) enum Kind {
     Map,
     /// One level of this reduction (`shaders/reduce.wgsl`).
     Reduce(Reduce),
+    /// Each tile's first extreme value and its index (`shaders/argbest.wgsl`).
+    ArgBest(Extreme),
+    /// Counts of values per bin (`shaders/histogram.wgsl`).
+    Histogram,
 }
 
 impl Kind {
     /// The reduction whose `combine` (and identity) the kernel uses.
     pub fn reduce(self) -> Option<Reduce> {
         match self {
-            Kind::Map => None,
+            Kind::Map | Kind::Histogram => None,
             Kind::Reduce(reduce) => Some(reduce),
+            Kind::ArgBest(extreme) => Some(extreme.reduce()),
         }
     }
 
@@ -54,6 +62,8 @@ impl Kind {
         match self {
             Kind::Map => MAP,
             Kind::Reduce(_) => REDUCE,
+            Kind::ArgBest(_) => ARGBEST,
+            Kind::Histogram => HISTOGRAM,
         }
     }
 }
@@ -94,6 +104,8 @@ impl Kernel {
         match self.kind {
             Kind::Map => format!("swath map ({steps} steps) to {}", self.output()),
             Kind::Reduce(r) => format!("swath {r} ({steps} steps) of {}", self.output()),
+            Kind::ArgBest(e) => format!("swath {} ({steps} steps) of {}", e.name(), self.output()),
+            Kind::Histogram => format!("swath histogram ({steps} steps) of {}", self.output()),
         }
     }
 
@@ -125,13 +137,16 @@ impl Kernel {
             let _ = writeln!(header, "    {}: {},", field.slot, field.dtype.wgsl());
         }
         header.push_str("}\n\n@group(0) @binding(0) var<uniform> params: Params;\n");
-        header.push_str("@group(0) @binding(1) var<storage, read_write> dst: array<U>;\n");
+        let _ = writeln!(header, "@group(0) @binding(1) var<storage, read_write> dst: {};", self.dst());
         for (slot, dtype) in self.structure.inputs.iter().enumerate() {
             let _ = writeln!(header, "@group(0) @binding({}) var<storage, read> in{slot}: array<{dtype}>;", slot + 2);
         }
         let mut floats = wgsl::float_min_max(&self.structure);
         let output = self.output();
-        if matches!(self.kind.reduce(), Some(Reduce::Min | Reduce::Max)) && output.is_float() && !floats.contains(&output) {
+        if matches!(self.kind.reduce(), Some(Reduce::Min | Reduce::Max))
+            && output.is_float()
+            && !floats.contains(&output)
+        {
             floats.push(output);
         }
         for float in floats {
@@ -145,7 +160,26 @@ impl Kernel {
         if let Some(reduce) = self.kind.reduce() {
             let _ = writeln!(header, "\nfn combine(a: U, b: U) -> U {{ return {}; }}", combine(reduce, output));
         }
+        header.push_str(&self.extra());
         format!("{header}\n{COMMON}\n{}", self.kind.body())
+    }
+
+    /// The type of the output binding `dst`.
+    fn dst(&self) -> &'static str {
+        match self.kind {
+            Kind::Histogram => "array<atomic<u32>>",
+            _ => "array<U>",
+        }
+    }
+
+    /// Declarations of the kinds that bind more than `dst` and the inputs
+    /// (their extra bindings follow the inputs), from their own modules.
+    fn extra(&self) -> String {
+        match self.kind {
+            Kind::ArgBest(extreme) => super::argbest::header(&self.structure, extreme),
+            Kind::Histogram => super::histogram::header(&self.structure),
+            Kind::Map | Kind::Reduce(_) => String::new(),
+        }
     }
 }
 

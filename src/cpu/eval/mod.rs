@@ -19,6 +19,7 @@ mod lane;
 mod kernels;
 mod layouts;
 mod num;
+mod pieces;
 mod plan;
 mod step;
 #[cfg(test)]
@@ -30,6 +31,7 @@ use crate::cpu::{self, SERIAL_BELOW, TASK_ELEMENTS};
 use crate::dtype::Element;
 use crate::expr::program::Program;
 use crate::op::Reduce;
+pub(crate) use pieces::for_each_piece;
 use plan::Plan;
 use rayon::prelude::*;
 use std::ops::Range;
