@@ -30,7 +30,7 @@ impl Engine {
     /// ```
     /// let engine = swath::Engine::cpu();
     /// let xs = [0.0f32, 0.5, 1.0, 2.5, 3.0, 3.5, f32::NAN, -1.0];
-    /// assert_eq!(engine.histogram(&xs, 3, 0.0, 3.0)?, [3, 0, 2]);
+    /// assert_eq!(engine.histogram(&xs, 3, 0.0, 3.0)?, [2, 1, 2]); // 3.0 is in the last bin
     /// assert!(engine.histogram(&xs, 0, 0.0, 3.0).is_err());
     /// # Ok::<(), swath::Error>(())
     /// ```
