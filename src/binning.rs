@@ -83,12 +83,13 @@ impl<T: Element> Binning<T> {
     pub fn bin(&self, x: T) -> Option<usize> {
         let reachable = self.reachable();
         let (&first, &top) = (self.edges.first()?, self.edges.last()?);
-        if x.is_nan() || x < first || x > top {
+        // Written so that NaN, which fails every comparison, is not counted.
+        if !(x >= first && x <= top) {
             return None;
         }
-        let estimate = ((x.to_f64() - self.lo) * self.scale).floor();
-        // `as` saturates (and takes NaN to 0): any estimate is safe.
-        let mut b = (estimate as usize).min(reachable - 1);
+        // `as` truncates (a floor for the estimate's non-negative values)
+        // and saturates, taking NaN and negatives to 0: any estimate is safe.
+        let mut b = (((x.to_f64() - self.lo) * self.scale) as usize).min(reachable - 1);
         while b > 0 && x < self.edges[b] {
             b -= 1;
         }

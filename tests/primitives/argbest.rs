@@ -217,3 +217,32 @@ fn a_long_input_on_every_engine() {
         assert_eq!(engine.argmin(&xs).unwrap(), Located { index: n / 3, value: -1e4 }, "{name}");
     }
 }
+
+/// Read bandwidth of argmax against the max reduction (which runs at the
+/// memory's speed) on the CPU: `cargo test --test primitives -- --ignored
+/// --nocapture read_bandwidth`.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn read_bandwidth_of_argmax_on_the_cpu() {
+    let _lock = large_input_lock();
+    let engine = Engine::builder().policy(Policy::Cpu).build().unwrap();
+    let xs: Vec<f32> = Rng::labelled("argmax bandwidth").values(1 << 26, (-1.0, 1.0));
+    let gb = (xs.len() * 4) as f64 / 1e9;
+    let best = |run: &dyn Fn()| (0..5).map(|_| time(run)).fold(f64::INFINITY, f64::min);
+    let max = best(&|| {
+        engine.reduce(&xs, swath::Reduce::Max).unwrap();
+    });
+    let argmax = best(&|| {
+        engine.argmax(&xs).unwrap();
+    });
+    let histogram = best(&|| {
+        engine.histogram(&xs, 100, -1.0, 1.0).unwrap();
+    });
+    println!("max {:.1} GB/s, argmax {:.1} GB/s, histogram {:.1} GB/s", gb / max, gb / argmax, gb / histogram);
+}
+
+fn time(run: &dyn Fn()) -> f64 {
+    let start = std::time::Instant::now();
+    run();
+    start.elapsed().as_secs_f64()
+}
