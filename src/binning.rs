@@ -88,8 +88,9 @@ impl<T: Element> Binning<T> {
             return None;
         }
         // `as` truncates (a floor for the estimate's non-negative values)
-        // and saturates, taking NaN and negatives to 0: any estimate is safe.
-        let mut b = (((x.to_f64() - self.lo) * self.scale) as usize).min(reachable - 1);
+        // and saturates (NaN to 0), and the clamp keeps any estimate safe.
+        let estimate = ((x.to_f64() - self.lo) * self.scale) as i64;
+        let mut b = estimate.clamp(0, reachable as i64 - 1) as usize;
         while b > 0 && x < self.edges[b] {
             b -= 1;
         }
