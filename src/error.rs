@@ -33,6 +33,42 @@ pub enum Error {
         /// The reduction that was asked for.
         reduce: Reduce,
     },
+    /// argmin or argmax of an empty array, which has no element to point at.
+    #[error("{op} of an empty array has no index; check for empty input first")]
+    EmptyArg {
+        /// `argmin` or `argmax`.
+        op: &'static str,
+    },
+    /// A histogram asked for no bins, or for more than swath counts.
+    #[error("a histogram needs between 1 and {max} bins, not {bins}")]
+    InvalidBins {
+        /// Bins asked for.
+        bins: usize,
+        /// Most bins allowed.
+        max: usize,
+    },
+    /// A histogram's range is not finite numbers `lo < hi`.
+    #[error("a histogram's range must be finite with lo < hi (and hi - lo finite), not lo {lo}, hi {hi}")]
+    InvalidRange {
+        /// Lower end of the range.
+        lo: f64,
+        /// Upper end of the range.
+        hi: f64,
+    },
+    /// bincount was given float keys.
+    #[error("bincount counts integer keys, not {dtype}; convert the keys to i32 or u32 first")]
+    FloatKeys {
+        /// Element type of the keys.
+        dtype: DType,
+    },
+    /// More values than a `u32` count can hold.
+    #[error("counts are u32: a histogram takes at most {max} values, not {len}; count pieces and add the counts")]
+    TooManyToCount {
+        /// Values given.
+        len: usize,
+        /// Most values one histogram counts.
+        max: usize,
+    },
     /// The operation is not defined for this element type.
     #[error("{op} is not defined for {dtype}; convert the data to f32 or f64 first")]
     Unsupported {

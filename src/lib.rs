@@ -27,6 +27,7 @@
 //!   in [`op`].
 
 pub mod array;
+mod binning;
 pub mod canonical;
 mod column;
 mod cpu;
@@ -37,6 +38,7 @@ mod engine;
 mod error;
 mod exec;
 pub mod expr;
+mod extreme;
 mod fresh;
 mod gpu;
 mod handle;
@@ -50,6 +52,7 @@ pub use dtype::{DType, Element};
 pub use engine::Partition;
 pub use engine::{Engine, EngineBuilder, Outcome, Output, DEFAULT_GPU_TIMEOUT};
 pub use error::{Error, ExprError, GpuError, PipelineError, Result};
+pub use extreme::Located;
 pub use gpu::{adapters, preferred_adapter, GpuInfo, GpuProfile, InjectedFault, Transfers};
 pub use handle::{wait_all, JobHandle};
 pub use inputs::Inputs;

@@ -8,9 +8,11 @@
 //! so a small job pays nothing for parallelism. The transcendental
 //! functions are [`math`]'s own, vectorised.
 
+pub(crate) mod argbest;
 mod closures;
 pub(crate) mod eval;
 pub(crate) mod filter;
+pub(crate) mod histogram;
 mod map;
 pub(crate) mod math;
 mod reduce;

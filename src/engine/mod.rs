@@ -1,6 +1,7 @@
 //! [`Engine`]: the entry point. Owns the CPU pool and the GPU device, routes
 //! each job, and reruns a failed GPU job on the CPU.
 
+mod argbest;
 mod builder;
 mod calibrate;
 mod costs;
@@ -9,6 +10,7 @@ mod dispatch;
 mod eval;
 mod exprs;
 mod filter;
+mod histogram;
 mod model;
 mod ops;
 mod outcome;

@@ -3,9 +3,11 @@
 //! any other runs on the chunked evaluator. Both give the same bits.
 
 use super::{Executor, Task};
+use crate::binning::Binning;
 use crate::cpu;
 use crate::dtype::Element;
 use crate::expr::program::Program;
+use crate::extreme::{Extreme, Located};
 use crate::op::{Op, Reduce};
 use std::convert::Infallible;
 
@@ -76,5 +78,19 @@ impl Executor for CpuExec<'_> {
         _complement: &Program,
     ) -> Result<crate::Result<(Vec<U>, usize)>, Infallible> {
         Ok(self.install(|| cpu::filter::partition(task.program, predicate, task.columns, task.range())))
+    }
+
+    fn argbest<U: Element>(&self, task: Task<'_>, extreme: Extreme) -> Result<Option<Located<U>>, Infallible> {
+        Ok(self.install(|| match Self::op_fast_path::<U>(&task) {
+            Some((input, None)) => cpu::argbest::locate_in(input, task.start, extreme),
+            _ => cpu::argbest::locate(task.program, task.columns, task.range(), extreme),
+        }))
+    }
+
+    fn histogram<U: Element>(&self, task: Task<'_>, binning: &Binning<U>) -> Result<Vec<u32>, Infallible> {
+        Ok(self.install(|| match Self::op_fast_path::<U>(&task) {
+            Some((input, None)) => cpu::histogram::count_in(input, binning),
+            _ => cpu::histogram::count(task.program, task.columns, task.range(), binning),
+        }))
     }
 }

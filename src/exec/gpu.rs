@@ -3,10 +3,12 @@
 //! at element 0 (a whole job, or the GPU's prefix of a split one).
 
 use super::{Executor, Task};
+use crate::binning::Binning;
 use crate::column::Column;
 use crate::dtype::Element;
 use crate::error::GpuError;
 use crate::expr::program::Program;
+use crate::extreme::{Extreme, Located};
 use crate::gpu::{Gpu, GpuProfile, Stopwatch};
 use crate::op::Reduce;
 use std::borrow::Cow;
@@ -89,5 +91,13 @@ impl Executor for GpuExec<'_> {
         values[..kept.len()].copy_from_slice(&kept);
         values[kept.len()..].copy_from_slice(&rest);
         Ok(Ok((values, kept.len())))
+    }
+
+    fn argbest<U: Element>(&self, task: Task<'_>, extreme: Extreme) -> Result<Option<Located<U>>, GpuError> {
+        self.gpu.argbest(task.program, &prefix(&task)?, task.len, extreme)
+    }
+
+    fn histogram<U: Element>(&self, task: Task<'_>, binning: &Binning<U>) -> Result<Vec<u32>, GpuError> {
+        self.gpu.histogram(task.program, &prefix(&task)?, task.len, binning)
     }
 }

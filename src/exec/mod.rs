@@ -12,10 +12,12 @@
 //! caller -> Job (program + inputs) -> schedule (route) -> Work -> Executor -> cpu:: / gpu::
 //! ```
 
+pub(crate) mod argbest;
 pub(crate) mod chain;
 mod cpu;
 mod filter;
 mod gpu;
+pub(crate) mod histogram;
 mod scan;
 pub(crate) mod split;
 mod work;
@@ -26,9 +28,11 @@ pub(crate) use gpu::GpuExec;
 pub(crate) use scan::ScanWork;
 pub(crate) use work::{MapWork, ReduceWork, Work};
 
+use crate::binning::Binning;
 use crate::column::Column;
 use crate::dtype::Element;
 use crate::expr::program::Program;
+use crate::extreme::{Extreme, Located};
 use crate::op::Reduce;
 use std::ops::Range;
 
@@ -99,6 +103,13 @@ pub(crate) trait Executor: Sync {
         predicate: &Program,
         complement: &Program,
     ) -> Result<crate::Result<(Vec<U>, usize)>, Self::Fault>;
+
+    /// The task's first extreme element (see [`crate::extreme`]), its
+    /// index counted in the whole job; `None` for an empty task.
+    fn argbest<U: Element>(&self, task: Task<'_>, extreme: Extreme) -> Result<Option<Located<U>>, Self::Fault>;
+
+    /// The counts of the task's values in the bins of `binning`.
+    fn histogram<U: Element>(&self, task: Task<'_>, binning: &Binning<U>) -> Result<Vec<u32>, Self::Fault>;
 }
 
 /// The value of an executor that cannot fail.

@@ -10,6 +10,7 @@ use crate::canonical::{LANES, ROWS};
 use crate::dtype::DType;
 use crate::expr::program::{Scalar, Structure};
 use crate::expr::wgsl;
+use crate::extreme::Extreme;
 use crate::op::Reduce;
 use std::fmt::Write;
 use std::sync::Arc;
@@ -24,6 +25,8 @@ const MAP: &str = include_str!("../../shaders/map.wgsl");
 const REDUCE: &str = include_str!("../../shaders/reduce.wgsl");
 const SCAN_APPLY: &str = include_str!("../../shaders/scan_apply.wgsl");
 const SCAN_TOTALS: &str = include_str!("../../shaders/scan_totals.wgsl");
+const ARGBEST: &str = include_str!("../../shaders/argbest.wgsl");
+const HISTOGRAM: &str = include_str!("../../shaders/histogram.wgsl");
 
 /// Identifies one compiled pipeline: the expression's structure (not its
 /// constants' values, which travel in the uniform, so a new constant
@@ -51,14 +54,19 @@ pub(crate) enum Kind {
     /// `predicate_steps` steps followed by the values' steps: see
     /// [`filter::merge`].
     Filter { predicate_steps: usize },
+    /// Each tile's first extreme value and its index (`shaders/argbest.wgsl`).
+    ArgBest(Extreme),
+    /// Counts of values per bin (`shaders/histogram.wgsl`).
+    Histogram,
 }
 
 impl Kind {
     /// The reduction whose `combine` (and identity) the kernel uses.
     pub fn reduce(self) -> Option<Reduce> {
         match self {
-            Kind::Map | Kind::Filter { .. } => None,
+            Kind::Map | Kind::Filter { .. } | Kind::Histogram => None,
             Kind::Reduce(reduce) | Kind::ScanTotals(reduce) | Kind::ScanApply(reduce) => Some(reduce),
+            Kind::ArgBest(extreme) => Some(extreme.reduce()),
         }
     }
 
@@ -70,6 +78,8 @@ impl Kind {
             Kind::ScanTotals(_) => SCAN_TOTALS,
             Kind::ScanApply(_) => SCAN_APPLY,
             Kind::Filter { .. } => FILTER,
+            Kind::ArgBest(_) => ARGBEST,
+            Kind::Histogram => HISTOGRAM,
         }
     }
 }
@@ -113,6 +123,8 @@ impl Kernel {
             Kind::ScanTotals(r) => format!("swath {r} scan totals ({steps} steps) of {}", self.output()),
             Kind::ScanApply(r) => format!("swath {r} scan ({steps} steps) of {}", self.output()),
             Kind::Filter { .. } => format!("swath filter ({steps} steps) of {}", self.output()),
+            Kind::ArgBest(e) => format!("swath {} ({steps} steps) of {}", e.name(), self.output()),
+            Kind::Histogram => format!("swath histogram ({steps} steps) of {}", self.output()),
         }
     }
 
@@ -144,13 +156,9 @@ impl Kernel {
             let _ = writeln!(header, "    {}: {},", field.slot, field.dtype.wgsl());
         }
         header.push_str("}\n\n@group(0) @binding(0) var<uniform> params: Params;\n");
-        header.push_str("@group(0) @binding(1) var<storage, read_write> dst: array<U>;\n");
+        let _ = writeln!(header, "@group(0) @binding(1) var<storage, read_write> dst: {};", self.dst());
         for (slot, dtype) in self.structure.inputs.iter().enumerate() {
             let _ = writeln!(header, "@group(0) @binding({}) var<storage, read> in{slot}: array<{dtype}>;", slot + 2);
-        }
-        if let Kind::ScanApply(_) = self.kind {
-            let binding = self.structure.inputs.len() + 2;
-            let _ = writeln!(header, "@group(0) @binding({binding}) var<storage, read> carry: array<U>;");
         }
         let mut floats = wgsl::float_min_max(&self.structure);
         let output = self.output();
@@ -175,7 +183,30 @@ impl Kernel {
         if let Some(reduce) = self.kind.reduce() {
             let _ = writeln!(header, "\nfn combine(a: U, b: U) -> U {{ return {}; }}", combine(reduce, output));
         }
+        header.push_str(&self.extra());
         format!("{header}\n{COMMON}\n{}", self.kind.body())
+    }
+
+    /// The type of the output binding `dst`.
+    fn dst(&self) -> &'static str {
+        match self.kind {
+            Kind::Histogram => "array<atomic<u32>>",
+            _ => "array<U>",
+        }
+    }
+
+    /// Declarations of the kinds that bind more than `dst` and the inputs
+    /// (their extra bindings follow the inputs), from their own modules.
+    fn extra(&self) -> String {
+        match self.kind {
+            Kind::ArgBest(extreme) => super::argbest::header(&self.structure, extreme),
+            Kind::Histogram => super::histogram::header(&self.structure),
+            Kind::ScanApply(_) => {
+                let binding = self.structure.inputs.len() + 2;
+                format!("@group(0) @binding({binding}) var<storage, read> carry: array<U>;\n")
+            }
+            Kind::Map | Kind::Reduce(_) | Kind::ScanTotals(_) | Kind::Filter { .. } => String::new(),
+        }
     }
 }
 

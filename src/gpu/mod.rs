@@ -3,9 +3,11 @@
 //! reduce. Every job runs inside error scopes; any wgpu error becomes a
 //! [`GpuError`] that the engine answers by rerunning the job on the CPU.
 
+mod argbest;
 mod context;
 mod filter;
 mod health;
+mod histogram;
 mod kernel;
 mod kernel_cache;
 mod map;

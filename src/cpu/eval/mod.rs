@@ -19,6 +19,7 @@ mod lane;
 mod kernels;
 mod layouts;
 mod num;
+mod pieces;
 mod plan;
 mod step;
 #[cfg(test)]
@@ -31,6 +32,7 @@ use crate::dtype::Element;
 use crate::expr::program::Program;
 use crate::op::Reduce;
 pub(crate) use lane::Bank;
+pub(crate) use pieces::for_each_piece;
 pub(crate) use plan::Plan;
 use rayon::prelude::*;
 use std::ops::Range;

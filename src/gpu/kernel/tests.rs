@@ -4,6 +4,7 @@
 use super::*;
 use crate::expr::program::Program;
 use crate::expr::{index, select, var, Binary, Expr, Unary};
+use crate::extreme::Extreme;
 use crate::op::Op;
 
 fn module(source: &str) -> Result<(naga::Module, naga::valid::ModuleInfo), String> {
@@ -127,6 +128,8 @@ fn every_shader_file_is_used_and_valid() {
     let programs = [float_min.unwrap(), double_min.unwrap(), float_rem.unwrap()];
     let sources: Vec<String> = programs.iter().flat_map(kernels).map(|k| k.source()).collect();
     let sources = [sources, vec![filter_kernel("x", "x > 0", DType::F32).source()]].concat();
+    let sources: Vec<String> =
+        sources.into_iter().chain(programs.iter().flat_map(primitive_kernels).map(|k| k.source())).collect();
     for (name, text) in [
         ("common", COMMON),
         ("filter", FILTER),
@@ -138,12 +141,14 @@ fn every_shader_file_is_used_and_valid() {
         ("reduce", REDUCE),
         ("scan_apply", SCAN_APPLY),
         ("scan_totals", SCAN_TOTALS),
+        ("argbest", ARGBEST),
+        ("histogram", HISTOGRAM),
     ] {
         let source = sources.iter().find(|s| s.contains(text)).unwrap_or_else(|| panic!("{name}.wgsl is unused"));
         module(source).unwrap_or_else(|e| panic!("{name}.wgsl: {e}"));
     }
     let on_disk = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders")).unwrap().count();
-    assert_eq!(on_disk, 10, "a new shader file must be added to this test");
+    assert_eq!(on_disk, 12, "a new shader file must be added to this test");
 }
 
 /// The write kernel of a filter of `values` where `predicate` holds,
@@ -189,4 +194,24 @@ fn a_filter_binds_a_column_both_read_once() {
     assert_eq!(kernel.structure.inputs, [DType::F32, DType::F32]);
     let kernel = filter_kernel("x", "x > 1", DType::I32);
     assert_eq!(kernel.structure.inputs, [DType::I32]);
+}
+
+/// The kernels of argmin, argmax and histograms over `program`.
+fn primitive_kernels(program: &Program) -> Vec<Kernel> {
+    let kinds = [Kind::ArgBest(Extreme::Min), Kind::ArgBest(Extreme::Max), Kind::Histogram];
+    kinds.into_iter().map(|kind| Kernel { structure: program.structure.clone(), kind }).collect()
+}
+
+#[test]
+fn every_argbest_and_histogram_kernel_is_valid_wgsl() {
+    for dtype in DType::ALL {
+        let inputs = [("x", dtype), ("y", dtype)];
+        for expr in [var("x"), var("x").min(var("y")) + 1, index().cast(dtype) * var("x")] {
+            let program = Program::compile(&expr, &inputs, dtype).unwrap();
+            for kernel in primitive_kernels(&program) {
+                module(&kernel.source())
+                    .unwrap_or_else(|e| panic!("{expr} ({}) is invalid WGSL:\n{e}", kernel.label()));
+            }
+        }
+    }
 }
