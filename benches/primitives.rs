@@ -95,5 +95,61 @@ fn filter(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, scan, filter);
+fn argmax(c: &mut Criterion) {
+    let engines = common::engines();
+    for n in common::sizes() {
+        let xs = common::data(n);
+        let mut group = c.benchmark_group("argmax_f32");
+        group.throughput(Throughput::BytesDecimal(4 * n as u64));
+        if n >= 1 << 24 {
+            group.sample_size(10);
+        }
+        group.bench_with_input(BenchmarkId::new("read_probe", n), &xs, |b, xs| b.iter(|| common::parallel_read(xs)));
+        group.bench_with_input(BenchmarkId::new("rayon_reduce", n), &xs, |b, xs| {
+            let first_max =
+                |a: (usize, f32), b: (usize, f32)| if b.1 > a.1 || (b.1 == a.1 && b.0 < a.0) { b } else { a };
+            b.iter(|| xs.par_iter().copied().enumerate().reduce(|| (usize::MAX, f32::NEG_INFINITY), first_max))
+        });
+        for (name, engine) in &engines {
+            group.bench_with_input(BenchmarkId::new(*name, n), &xs, |b, xs| {
+                b.iter(|| engine.argmax(xs).expect("argmax runs"))
+            });
+        }
+        group.finish();
+    }
+}
+
+fn histogram(c: &mut Criterion) {
+    const BINS: usize = 256;
+    let engines = common::engines();
+    for n in common::sizes() {
+        let xs = common::data(n);
+        let mut group = c.benchmark_group("histogram_256_f32");
+        group.throughput(Throughput::BytesDecimal(4 * n as u64));
+        if n >= 1 << 24 {
+            group.sample_size(10);
+        }
+        group.bench_with_input(BenchmarkId::new("rayon_fold", n), &xs, |b, xs| {
+            let count = |mut counts: Vec<u32>, &x: &f32| {
+                if (0.5..=1.5).contains(&x) {
+                    counts[(((x - 0.5) * BINS as f32) as usize).min(BINS - 1)] += 1;
+                }
+                counts
+            };
+            let add = |mut a: Vec<u32>, b: Vec<u32>| {
+                a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+                a
+            };
+            b.iter(|| xs.par_iter().fold(|| vec![0u32; BINS], count).reduce(|| vec![0u32; BINS], add))
+        });
+        for (name, engine) in &engines {
+            group.bench_with_input(BenchmarkId::new(*name, n), &xs, |b, xs| {
+                b.iter(|| engine.histogram(xs, BINS, 0.5, 1.5).expect("histogram runs"))
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, scan, filter, argmax, histogram);
 criterion_main!(benches);

@@ -6,6 +6,7 @@ use crate::error::{excerpt, Error, ExprError, Result};
 use crate::exec::Task;
 use crate::expr::program::Program;
 use crate::expr::{var, Expr};
+use crate::extreme::Extreme;
 use crate::inputs::Inputs;
 use crate::op::{Op, Reduce, Scan};
 use crate::schedule::ProgramShape;
@@ -51,6 +52,10 @@ pub(crate) enum Then {
     Scan(Scan),
     /// The values where this condition (over the job's inputs) holds.
     Filter(Expr),
+    /// The first extreme value and its index.
+    Arg(Extreme),
+    /// Counts of the values in equal-width bins over `[lo, hi]`.
+    Histogram { bins: usize, lo: f64, hi: f64 },
 }
 
 impl<'a, T: Element> Job<'a, T> {
@@ -104,7 +109,7 @@ impl<'a, T: Element> Job<'a, T> {
             Then::Values => {}
             Then::Reduce(reduce) => return Err(ExprError::MapAfterReduce { reduce }.into()),
             Then::Scan(scan) => return Err(ExprError::MapAfterScan { scan }.into()),
-            Then::Filter(_) => return Err(ExprError::MapAfterFilter.into()),
+            Then::Filter(_) | Then::Arg(_) | Then::Histogram { .. } => return Err(ExprError::MapAfterFilter.into()),
         }
         let name = match next.inputs().as_slice() {
             [name] => name.to_string(),
@@ -174,6 +179,57 @@ impl<'a, T: Element> Job<'a, T> {
     /// any reduction, scan or filter already set.
     pub fn filtered(self, predicate: Expr) -> Self {
         Job { then: Then::Filter(predicate), ..self }
+    }
+
+    /// The index of the first smallest value of `input` and the value
+    /// (see [`crate::Engine::argmin`]): a [`crate::Output::Located`].
+    ///
+    /// ```
+    /// use swath::{Engine, Job, Op, Output};
+    /// let xs = [3.0f32, -1.0, 2.0, -1.0];
+    /// let Output::Located(at) = Engine::cpu().run(&Job::argmin(&xs))?.value else { unreachable!() };
+    /// assert_eq!((at.index, at.value), (1, -1.0));
+    /// // Fused: the index of the largest square.
+    /// let job = Job::map(&xs, Op::Square).into_argmax();
+    /// assert_eq!(Engine::cpu().run(&job)?.value.located().map(|at| at.index), Some(0));
+    /// # Ok::<(), swath::Error>(())
+    /// ```
+    pub fn argmin(input: &'a [T]) -> Self {
+        Job::of_op(input, None, None).into_argmin()
+    }
+
+    /// The index of the first largest value of `input` and the value.
+    pub fn argmax(input: &'a [T]) -> Self {
+        Job::of_op(input, None, None).into_argmax()
+    }
+
+    /// The first smallest of this job's values and its index.
+    pub fn into_argmin(self) -> Self {
+        Job { then: Then::Arg(Extreme::Min), ..self }
+    }
+
+    /// The first largest of this job's values and its index.
+    pub fn into_argmax(self) -> Self {
+        Job { then: Then::Arg(Extreme::Max), ..self }
+    }
+
+    /// numpy's histogram of `input`: `bins` equal-width bins over
+    /// `[lo, hi]` (see [`crate::Engine::histogram`]), a [`crate::Output::Counts`].
+    ///
+    /// ```
+    /// use swath::{Engine, Job};
+    /// let xs = [0.5f32, 1.5, 1.75, 3.0, 9.0];
+    /// let counts = Engine::cpu().run(&Job::histogram(&xs, 3, 0.0, 3.0))?.value;
+    /// assert_eq!(counts.counts(), Some(&[1, 2, 1][..]));
+    /// # Ok::<(), swath::Error>(())
+    /// ```
+    pub fn histogram(input: &'a [T], bins: usize, lo: f64, hi: f64) -> Self {
+        Job::of_op(input, None, None).into_histogram(bins, lo, hi)
+    }
+
+    /// The histogram of this job's values.
+    pub fn into_histogram(self, bins: usize, lo: f64, hi: f64) -> Self {
+        Job { then: Then::Histogram { bins, lo, hi }, ..self }
     }
 
     /// The filter's predicate, if any.

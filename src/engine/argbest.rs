@@ -2,7 +2,7 @@
 //! over a slice or over the values of any expression, fused (the values
 //! are searched where they are computed, never stored).
 
-use super::{exprs, ops, Engine};
+use super::{exprs, ops, Engine, Outcome};
 use crate::column::Column;
 use crate::dtype::Element;
 use crate::error::{Error, Result};
@@ -98,12 +98,27 @@ impl Engine {
             return Err(Error::EmptyArg { op: extreme.name() });
         }
         task.program.check_len(task.len)?;
-        let found = if self.small_on_cpu(task.len) {
-            infallible(CpuExec::new(None).argbest(task, extreme))
-        } else {
-            let route = self.route(&Shape::new(shape, task.len, Some(extreme.reduce())));
-            self.dispatch(route, &mut ArgBestWork::new(task, extreme)).value
-        };
-        found.ok_or(Error::EmptyArg { op: extreme.name() })
+        if self.small_on_cpu(task.len) {
+            let found = infallible(CpuExec::new(None).argbest(task, extreme));
+            return found.ok_or(Error::EmptyArg { op: extreme.name() });
+        }
+        Ok(self.routed_argbest(task, shape, extreme)?.value)
+    }
+
+    /// `task`'s first extreme element where the scheduler sends it.
+    pub(crate) fn routed_argbest<U: Element>(
+        &self,
+        task: Task<'_>,
+        shape: ProgramShape,
+        extreme: Extreme,
+    ) -> Result<Outcome<Located<U>>> {
+        let empty = Error::EmptyArg { op: extreme.name() };
+        if task.len == 0 {
+            return Err(empty);
+        }
+        task.program.check_len(task.len)?;
+        let route = self.route(&Shape::new(shape, task.len, Some(extreme.reduce())));
+        let (outcome, found) = self.dispatch(route, &mut ArgBestWork::new(task, extreme)).take();
+        Ok(outcome.with(found.ok_or(empty)?))
     }
 }

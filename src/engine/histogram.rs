@@ -4,7 +4,7 @@
 //! same on every device, and the counts are integers added exactly, so
 //! every path gives the same counts.
 
-use super::{exprs, ops, Engine};
+use super::{exprs, ops, Engine, Outcome};
 use crate::binning::{Binning, MAX_BINS};
 use crate::column::Column;
 use crate::dtype::Element;
@@ -112,13 +112,28 @@ impl Engine {
         if self.small_on_cpu(task.len) {
             return Ok(infallible(CpuExec::new(None).histogram(task, binning)));
         }
+        Ok(self.routed_histogram(task, shape, binning)?.value)
+    }
+
+    /// The counts of `task`'s values where the scheduler sends them
+    /// (priced as a sum, which reads the same data).
+    pub(crate) fn routed_histogram<U: Element>(
+        &self,
+        task: Task<'_>,
+        shape: ProgramShape,
+        binning: &Binning<U>,
+    ) -> Result<Outcome<Vec<u32>>> {
+        if task.len > u32::MAX as usize {
+            return Err(Error::TooManyToCount { len: task.len, max: u32::MAX as usize });
+        }
+        task.program.check_len(task.len)?;
         let route = self.route(&Shape::new(shape, task.len, Some(Reduce::Sum)));
-        Ok(self.dispatch(route, &mut HistogramWork { task, binning }).value)
+        Ok(self.dispatch(route, &mut HistogramWork { task, binning }))
     }
 }
 
 /// The bins of a histogram of `T` values, once the arguments are checked.
-fn equal_width<T: Element>(bins: usize, lo: f64, hi: f64) -> Result<Binning<T>> {
+pub(crate) fn equal_width<T: Element>(bins: usize, lo: f64, hi: f64) -> Result<Binning<T>> {
     if bins == 0 || bins > MAX_BINS {
         return Err(Error::InvalidBins { bins, max: MAX_BINS });
     }

@@ -193,6 +193,15 @@ impl Engine {
                 let (outcome, values) = self.execute_filter(task, &predicate)?.take();
                 outcome.with(Output::Array(values?))
             }
+            &Then::Arg(extreme) => {
+                let (outcome, at) = self.routed_argbest(task, shape, extreme)?.take();
+                outcome.with(Output::Located(at))
+            }
+            &Then::Histogram { bins, lo, hi } => {
+                let binning = histogram::equal_width::<T>(bins, lo, hi)?;
+                let (outcome, counts) = self.routed_histogram(task, shape, &binning)?.take();
+                outcome.with(Output::Counts(counts))
+            }
         };
         Ok(Outcome { elapsed: start.elapsed(), ..outcome })
     }
@@ -284,6 +293,9 @@ impl Engine {
         }
         task.program.check_len(task.len)?;
         let exec = GpuExec::profiling(&gpu);
+        if !matches!(job.consumer(), Then::Values | Then::Reduce(_)) {
+            return Err(GpuError::Unsupported("only maps and reductions are profiled phase by phase".into()).into());
+        }
         let value = match job.reduction() {
             None => {
                 let mut out = result_vec::<T>(task.len)?;

@@ -1,6 +1,7 @@
 //! What a finished job hands back: [`Outcome`] and [`Output`].
 
 use crate::error::GpuError;
+use crate::extreme::Located;
 use crate::schedule::{Decision, Device};
 use std::time::Duration;
 
@@ -32,13 +33,20 @@ impl<V> Outcome<V> {
     }
 }
 
-/// The value of a [`Job`](crate::Job): an array for a map, a scalar for a reduction.
+/// The value of a [`Job`](crate::Job): an array for a map, a scan or a
+/// filter, a scalar for a reduction, a position for argmin and argmax,
+/// counts for a histogram.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Output<T> {
-    /// Result of a map.
+    /// Result of a map, a scan or a filter.
     Array(Vec<T>),
     /// Result of a reduction or map-reduce.
     Scalar(T),
+    /// Result of argmin or argmax.
+    Located(Located<T>),
+    /// Result of a histogram: a count per bin.
+    Counts(Vec<u32>),
 }
 
 impl<T: Copy> Output<T> {
@@ -46,15 +54,31 @@ impl<T: Copy> Output<T> {
     pub fn scalar(&self) -> Option<T> {
         match self {
             Output::Scalar(x) => Some(*x),
-            Output::Array(_) => None,
+            _ => None,
         }
     }
 
-    /// The array, if this is a map's result.
+    /// The array, if this is a map's, a scan's or a filter's result.
     pub fn array(&self) -> Option<&[T]> {
         match self {
             Output::Array(xs) => Some(xs),
-            Output::Scalar(_) => None,
+            _ => None,
+        }
+    }
+
+    /// The position and value, if this is argmin's or argmax's result.
+    pub fn located(&self) -> Option<Located<T>> {
+        match self {
+            Output::Located(at) => Some(*at),
+            _ => None,
+        }
+    }
+
+    /// The counts, if this is a histogram's result.
+    pub fn counts(&self) -> Option<&[u32]> {
+        match self {
+            Output::Counts(counts) => Some(counts),
+            _ => None,
         }
     }
 }

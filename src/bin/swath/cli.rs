@@ -76,8 +76,10 @@ pub struct SquareArgs {
     swath run --expr \"a * b\" --input a=a.npy --input b=b.npy --reduce sum\n  \
     swath run --op abs --input x.raw --dtype f64 --output y.npy   raw little-endian f64 in\n  \
     swath run --scan sum --input x.npy --output cumsum.npy        numpy's cumsum, on any device\n  \
-    swath run --filter \"x > 0.5\" --input x.npy --output kept.npy  numpy's x[x > 0.5]")]
-#[command(group(ArgGroup::new("work").args(["op", "expr", "reduce", "scan", "filter", "filter_indices"]).required(true).multiple(true)))]
+    swath run --filter \"x > 0.5\" --input x.npy --output kept.npy  numpy's x[x > 0.5]\n  \
+    swath run --argmax --expr \"abs(x - 0.5)\" --n 1e8                  index and value of the first maximum\n  \
+    swath run --histogram 100 --range 0:1 --output counts.npy          numpy's histogram")]
+#[command(group(ArgGroup::new("work").args(["op", "expr", "reduce", "scan", "filter", "filter_indices", "argmin", "argmax", "histogram"]).required(true).multiple(true)))]
 pub struct RunArgs {
     /// Element-wise op: square, abs, neg, sqrt, exp, log, sin, cos, add:S, mul:S, min:S, max:S or clamp:LO:HI.
     #[arg(long, value_name = "OP", conflicts_with = "expr")]
@@ -113,6 +115,25 @@ pub struct RunArgs {
     #[arg(long, value_name = "EXPR", allow_hyphen_values = true, value_parser = ExprParser,
           conflicts_with_all = ["reduce", "scan", "filter", "op", "distributed"])]
     pub filter_indices: Option<Expr>,
+
+    /// The index of the first smallest value (of the input x, or of --op or --expr, fused); NaN first.
+    /// Prints `result: INDEX` and `value: V`.
+    #[arg(long, conflicts_with_all = ["reduce", "scan", "filter", "filter_indices", "output", "distributed"])]
+    pub argmin: bool,
+
+    /// The index of the first largest value; NaN first. Prints `result: INDEX` and `value: V`.
+    #[arg(long, conflicts_with_all = ["reduce", "scan", "filter", "filter_indices", "output", "argmin", "distributed"])]
+    pub argmax: bool,
+
+    /// numpy's histogram: BINS equal-width bins over --range LO:HI, the last bin closed; values outside
+    /// and NaN are not counted. --output writes the counts (u32).
+    #[arg(long, value_name = "BINS", requires = "range",
+          conflicts_with_all = ["reduce", "scan", "filter", "filter_indices", "argmin", "argmax", "distributed"])]
+    pub histogram: Option<usize>,
+
+    /// The range of --histogram: LO:HI, such as 0:1 or -5.5:5.5.
+    #[arg(long, value_name = "LO:HI", value_parser = parse_range, requires = "histogram", allow_hyphen_values = true)]
+    pub range: Option<(f64, f64)>,
 
     /// Read an input from FILE instead of generating it; repeat it for each input of an expression, named:
     /// --input a=a.npy --input b=b.npy. One unnamed input feeds x (or the expression's only input).
@@ -216,6 +237,14 @@ impl clap::builder::TypedValueParser for InputParser {
     }
 }
 
+/// Parses `--range LO:HI` into two finite numbers; whether `LO < HI` is the histogram's check.
+pub fn parse_range(text: &str) -> Result<(f64, f64), String> {
+    let expected = || format!("expected LO:HI such as 0:1 or -5.5:5.5, not {text:?}");
+    let (lo, hi) = text.split_once(':').ok_or_else(expected)?;
+    let number = |t: &str| t.trim().parse::<f64>().ok().filter(|x| x.is_finite());
+    Ok((number(lo).ok_or_else(expected)?, number(hi).ok_or_else(expected)?))
+}
+
 /// Parses an element count written as an integer (`100000000`, `100_000_000`) or in scientific
 /// notation (`1e8`, `2.5e6`), which must still be a whole number.
 pub fn parse_count(text: &str) -> Result<usize, String> {
@@ -282,6 +311,14 @@ mod tests {
         assert!(parses(&["--expr", "a * b", "--filter", "a > b"]));
         assert!(parses(&["--filter-indices", "x > 0.5", "--dtype", "i32"]));
         assert!(!parses(&["--filter", "x > 0", "--reduce", "sum"]), "a filter or a reduction");
+        assert!(parses(&["--argmax", "--expr", "x * 2"]));
+        assert!(!parses(&["--argmax", "--argmin"]));
+        assert!(!parses(&["--argmin", "--output", "y.npy"]), "argmin prints its index");
+        assert!(parses(&["--histogram", "10", "--range", "-1:1", "--output", "c.npy"]));
+        assert!(!parses(&["--histogram", "10"]), "a histogram needs its range");
+        assert!(!parses(&["--histogram", "10", "--range", "0"]));
+        assert_eq!(parse_range("-5.5:5.5"), Ok((-5.5, 5.5)));
+        assert!(parse_range("0:inf").is_err());
     }
 
     #[test]

@@ -186,7 +186,8 @@ fn traffic<T: Element>(job: &Job<'_, T>, value: &Output<T>) -> (u64, u64) {
     let read = job.len() as u64 * job.bytes_per_element() as u64;
     let written = match value {
         Output::Array(values) => values.len() as u64 * size,
-        Output::Scalar(_) => size,
+        Output::Counts(counts) => counts.len() as u64 * 4,
+        _ => size,
     };
     (read, written)
 }
@@ -224,15 +225,27 @@ fn write_value<T: Element>(out: &mut impl Write, value: &Output<T>) -> Result<()
     match value {
         Output::Scalar(x) => writeln!(out, "result:     {x}")?,
         Output::Array(xs) => writeln!(out, "result:     {} values: {}", xs.len(), format::head(xs, SHOWN))?,
+        Output::Located(at) => writeln!(out, "result:     {}\nvalue:      {}", at.index, at.value)?,
+        Output::Counts(counts) => {
+            let total: u64 = counts.iter().map(|&c| u64::from(c)).sum();
+            writeln!(out, "result:     {} bins, {total} counted: {}", counts.len(), format::head(counts, SHOWN))?
+        }
+        _ => writeln!(out, "result:     {value:?}")?,
     }
     Ok(())
 }
 
-/// Writes a map's result to `--output` and says so; clap keeps `--output` away from reductions.
+/// Writes an array result (a histogram's counts as u32) to `--output` and says so; clap keeps
+/// `--output` away from reductions and argmin/argmax.
 fn write_output<T: Element>(out: &mut impl Write, output: PendingOutput, value: &Output<T>) -> Result<(), Failure> {
-    let Output::Array(values) = value else {
-        return Err(Failure::Usage("a reduction has no array to write to --output".into()));
-    };
+    match value {
+        Output::Array(values) => write_array(out, output, values),
+        Output::Counts(counts) => write_array(out, output, counts),
+        _ => Err(Failure::Usage("only an array result can be written to --output".into())),
+    }
+}
+
+fn write_array<T: Element>(out: &mut impl Write, output: PendingOutput, values: &[T]) -> Result<(), Failure> {
     let started = Instant::now();
     let path = output.path().display().to_string();
     output.finish(values)?;

@@ -8,7 +8,7 @@
 use super::matrix::BenchOp;
 use rayon::prelude::*;
 use std::hint::black_box;
-use swath::expr::Expr;
+use swath::expr::{var, Expr};
 use swath::{Device, Engine, GpuProfile, Inputs, Job, Op, Reduce, Scan};
 
 /// The expression of the `expr` op.
@@ -21,6 +21,24 @@ pub const TRANSCENDENTAL: &str = "sin(x) * cos(x) + sqrt(x)";
 #[inline]
 fn transcendental(x: f32) -> f32 {
     x.sin() * x.cos() + x.sqrt()
+}
+
+/// The filter's threshold: the data is uniform in [0.5, 1.5), so about half is kept.
+const THRESHOLD: f32 = 1.0;
+
+/// Bins of the `histogram` op, over the data's range.
+const BINS: usize = 256;
+const RANGE: (f64, f64) = (0.5, 1.5);
+
+/// The bin of `x` in the `histogram` op by the plain formula (the baselines' version; swath's bins
+/// follow numpy's edges exactly, which differs only for values within a rounding of an edge).
+#[inline]
+fn bin(x: f32) -> Option<usize> {
+    let (lo, hi) = (RANGE.0 as f32, RANGE.1 as f32);
+    if !(lo..=hi).contains(&x) {
+        return None;
+    }
+    Some((((x - lo) * (BINS as f32 / (hi - lo))) as usize).min(BINS - 1))
 }
 
 /// The stages of `chain10`; stage `k` reads stage `k - 1` (`s0` is the input).
@@ -94,6 +112,25 @@ pub fn plain_loop(op: BenchOp, xs: &[f32], out: &mut [f32]) {
             });
             black_box(running.collect::<Vec<f32>>());
         }
+        BenchOp::Filter => {
+            black_box(xs.iter().copied().filter(|&x| x > THRESHOLD).collect::<Vec<f32>>());
+        }
+        BenchOp::Argmax => {
+            let first_max = xs.iter().enumerate().fold((0, f32::NEG_INFINITY), |best, (i, &x)| match x > best.1 {
+                true => (i, x),
+                false => best,
+            });
+            black_box(first_max);
+        }
+        BenchOp::Histogram => {
+            let mut counts = [0u32; BINS];
+            for &x in xs {
+                if let Some(b) = bin(x) {
+                    counts[b] += 1;
+                }
+            }
+            black_box(counts);
+        }
     }
 }
 
@@ -145,6 +182,29 @@ pub fn rayon(op: BenchOp, xs: &[f32]) {
         BenchOp::Scan => {
             black_box(rayon_scan(xs));
         }
+        BenchOp::Filter => {
+            let pieces = xs.par_chunks(SCAN_PIECE).map(|piece| piece.iter().copied().filter(|&x| x > THRESHOLD));
+            black_box(pieces.map(Iterator::collect::<Vec<f32>>).collect::<Vec<_>>().concat());
+        }
+        BenchOp::Argmax => {
+            let first_max =
+                |a: (usize, f32), b: (usize, f32)| if b.1 > a.1 || (b.1 == a.1 && b.0 < a.0) { b } else { a };
+            let best = xs.par_iter().copied().enumerate().reduce(|| (usize::MAX, f32::NEG_INFINITY), first_max);
+            black_box(best);
+        }
+        BenchOp::Histogram => {
+            let count = |mut counts: Vec<u32>, &x: &f32| {
+                if let Some(b) = bin(x) {
+                    counts[b] += 1;
+                }
+                counts
+            };
+            let add = |mut a: Vec<u32>, b: Vec<u32>| {
+                a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+                a
+            };
+            black_box(xs.par_iter().fold(|| vec![0u32; BINS], count).reduce(|| vec![0u32; BINS], add));
+        }
     }
 }
 
@@ -180,6 +240,15 @@ pub fn swath(engine: &Engine, op: BenchOp, xs: &[f32], out: &mut [f32]) -> swath
         BenchOp::Scan => {
             black_box(engine.scan(xs, Scan::inclusive(Reduce::Sum))?);
         }
+        BenchOp::Filter => {
+            black_box(engine.filter(xs, &var("x").gt(THRESHOLD))?);
+        }
+        BenchOp::Argmax => {
+            black_box(engine.argmax(xs)?);
+        }
+        BenchOp::Histogram => {
+            black_box(engine.histogram(xs, BINS, RANGE.0, RANGE.1)?);
+        }
     }
     Ok(())
 }
@@ -200,18 +269,20 @@ pub fn swath_device(engine: &Engine, op: BenchOp, xs: &[f32], out: &mut [f32]) -
         BenchOp::Square => engine.map_into(xs, out, Op::Square),
         BenchOp::Expr => engine.eval_into(&Expr::parse(EXPR)?, &Inputs::new().with("x", xs), out),
         BenchOp::Chain10 => Ok(if chain10(engine, xs)?.on_gpu() { Device::Gpu } else { Device::Cpu }),
-        BenchOp::Sum | BenchOp::Sumsq | BenchOp::SquareNew | BenchOp::Transcendental | BenchOp::Scan => {
-            match job(op, xs)? {
-                Some(job) => Ok(engine.run(&job)?.device),
-                None => Ok(Device::Cpu),
-            }
-        }
+        _ => match job(op, xs)? {
+            Some(job) => Ok(engine.run(&job)?.device),
+            None => Ok(Device::Cpu),
+        },
     }
 }
 
 /// The op's GPU phases (upload, kernel, readback), timed one after another by the engine; `None`
-/// for a pipeline, whose stages are one submission with nothing between them to time.
+/// for a pipeline, whose stages are one submission with nothing between them to time, and for the
+/// primitives, whose passes are too.
 pub fn gpu_profile(engine: &Engine, op: BenchOp, xs: &[f32]) -> swath::Result<Option<GpuProfile>> {
+    if matches!(op, BenchOp::Scan | BenchOp::Filter | BenchOp::Argmax | BenchOp::Histogram) {
+        return Ok(None);
+    }
     match job(op, xs)? {
         Some(job) => Ok(Some(engine.profile_gpu(&job)?.1)),
         None => Ok(None),
@@ -227,6 +298,9 @@ fn job(op: BenchOp, xs: &[f32]) -> swath::Result<Option<Job<'_, f32>>> {
         BenchOp::Expr => Job::expr(Inputs::new().with("x", xs), Expr::parse(EXPR)?),
         BenchOp::Transcendental => Job::expr(Inputs::new().with("x", xs), Expr::parse(TRANSCENDENTAL)?),
         BenchOp::Scan => Job::scan(xs, Scan::inclusive(Reduce::Sum)),
+        BenchOp::Filter => Job::filter(xs, var("x").gt(THRESHOLD)),
+        BenchOp::Argmax => Job::argmax(xs),
+        BenchOp::Histogram => Job::histogram(xs, BINS, RANGE.0, RANGE.1),
         BenchOp::Chain10 => return Ok(None),
     }))
 }
@@ -283,7 +357,22 @@ mod tests {
         assert!(scanned.iter().zip(&cumsum).all(|(a, b)| (a - b).abs() <= 1e-3 * b), "the rayon scan is a cumsum");
         let swath_scan = engine.scan(&xs, Scan::inclusive(Reduce::Sum)).unwrap_or_default();
         assert!(swath_scan.iter().zip(&cumsum).all(|(a, b)| (a - b).abs() <= 1e-3 * b), "so is swath's");
-        for op in [BenchOp::SquareNew, BenchOp::Transcendental, BenchOp::Scan] {
+        assert_eq!(
+            engine.filter(&xs, &var("x").gt(THRESHOLD)).ok(),
+            Some(xs.iter().copied().filter(|&x| x > THRESHOLD).collect())
+        );
+        let hist = engine.histogram(&xs, BINS, RANGE.0, RANGE.1).unwrap_or_default();
+        let mut counts = vec![0u32; BINS];
+        xs.iter().filter_map(|&x| bin(x)).for_each(|b| counts[b] += 1);
+        assert_eq!(hist, counts, "the plain bins are numpy's for this data");
+        for op in [
+            BenchOp::SquareNew,
+            BenchOp::Transcendental,
+            BenchOp::Scan,
+            BenchOp::Filter,
+            BenchOp::Argmax,
+            BenchOp::Histogram,
+        ] {
             plain_loop(op, &xs, &mut out);
             rayon(op, &xs);
             assert!(swath(&engine, op, &xs, &mut out).is_ok());

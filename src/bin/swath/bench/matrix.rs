@@ -25,6 +25,12 @@ pub enum BenchOp {
     Transcendental,
     /// The inclusive sum scan (numpy's `cumsum`) into a new vector on every call.
     Scan,
+    /// The elements above the middle of the data's range (about half) into a new vector: `x[x > 1]`.
+    Filter,
+    /// The index and value of the first maximum.
+    Argmax,
+    /// numpy's histogram in 256 bins over the data's range.
+    Histogram,
 }
 
 /// The memory bandwidth that bounds an op.
@@ -48,6 +54,9 @@ impl BenchOp {
             BenchOp::SquareNew => "square_new",
             BenchOp::Transcendental => "transcendental",
             BenchOp::Scan => "scan",
+            BenchOp::Filter => "filter",
+            BenchOp::Argmax => "argmax",
+            BenchOp::Histogram => "histogram",
         }
     }
 
@@ -62,11 +71,15 @@ impl BenchOp {
             BenchOp::SquareNew => "x * x, a new vector per call",
             BenchOp::Transcendental => "sin(x)*cos(x)+sqrt(x), a new vector per call",
             BenchOp::Scan => "cumsum, a new vector per call",
+            BenchOp::Filter => "x[x > 1], about half kept, a new vector per call",
+            BenchOp::Argmax => "index and value of the first maximum",
+            BenchOp::Histogram => "histogram, 256 bins",
         }
     }
 
     /// Bytes one run moves over `n` f32: a map reads and writes every element, a reduction reads each
-    /// once (its one-value result is not worth counting).
+    /// once (its one-value result is not worth counting), a filter reads every element and writes the
+    /// half it keeps.
     pub fn bytes(self, n: usize) -> u64 {
         let input = n as u64 * std::mem::size_of::<f32>() as u64;
         match self {
@@ -76,7 +89,8 @@ impl BenchOp {
             | BenchOp::SquareNew
             | BenchOp::Transcendental
             | BenchOp::Scan => 2 * input,
-            BenchOp::Sum | BenchOp::Sumsq => input,
+            BenchOp::Filter => input + input / 2,
+            BenchOp::Sum | BenchOp::Sumsq | BenchOp::Argmax | BenchOp::Histogram => input,
         }
     }
 
@@ -89,8 +103,9 @@ impl BenchOp {
             | BenchOp::Chain10
             | BenchOp::SquareNew
             | BenchOp::Transcendental
-            | BenchOp::Scan => Bound::Copy,
-            BenchOp::Sum | BenchOp::Sumsq => Bound::Read,
+            | BenchOp::Scan
+            | BenchOp::Filter => Bound::Copy,
+            BenchOp::Sum | BenchOp::Sumsq | BenchOp::Argmax | BenchOp::Histogram => Bound::Read,
         }
     }
 }

@@ -28,6 +28,17 @@ pub fn input_names(args: &RunArgs) -> Vec<String> {
 /// arrays, `x` among them unless an expression names others); clap makes sure there is work and that
 /// at most one of the last three is asked for.
 pub fn job<'a, T: Element>(inputs: Inputs<'a>, x: &'a [T], args: &RunArgs) -> Result<Job<'a, T>, Failure> {
+    let job = values_job(inputs, x, args)?;
+    Ok(match (args.argmin, args.argmax, args.histogram, args.range) {
+        (true, _, _, _) => job.into_argmin(),
+        (_, true, _, _) => job.into_argmax(),
+        (_, _, Some(bins), Some((lo, hi))) => job.into_histogram(bins, lo, hi),
+        _ => job,
+    })
+}
+
+/// The map, reduction, scan or filter the command line asks for.
+fn values_job<'a, T: Element>(inputs: Inputs<'a>, x: &'a [T], args: &RunArgs) -> Result<Job<'a, T>, Failure> {
     let then = (args.reduce, scan(args), &args.filter);
     Ok(match (&args.expr, args.op, then) {
         (None, None, (Some(reduce), _, _)) => Job::reduce(x, reduce),
@@ -37,7 +48,7 @@ pub fn job<'a, T: Element>(inputs: Inputs<'a>, x: &'a [T], args: &RunArgs) -> Re
             let map = match (expr, op) {
                 (Some(expr), _) => Job::expr(inputs, expr.clone()),
                 (None, Some(op)) => Job::map(x, op),
-                (None, None) => return Err(Failure::Usage("give --op, --expr, --reduce, --scan or --filter".into())),
+                (None, None) => Job::expr(inputs, var("x")),
             };
             match then {
                 (Some(reduce), _, _) => map.reduced(reduce),
@@ -65,6 +76,14 @@ pub fn describe(args: &RunArgs) -> String {
         return format!("indices where `{predicate}`");
     }
     let map = args.op.map(|op| op.to_string()).or(args.expr.as_ref().map(|e| format!("`{e}`")));
+    let values = || map.clone().unwrap_or_else(|| "of x".into());
+    if args.argmin || args.argmax {
+        let name = if args.argmin { "argmin" } else { "argmax" };
+        return format!("{name} {}", values());
+    }
+    if let (Some(bins), Some((lo, hi))) = (args.histogram, args.range) {
+        return format!("histogram {} in {bins} bins over [{lo}, {hi}]", values());
+    }
     match (map, args.reduce, scan(args), &args.filter) {
         (Some(map), Some(reduce), _, _) => format!("map {map} fused into reduce {reduce}"),
         (Some(map), None, Some(scan), _) => format!("map {map} fused into an {scan}"),
