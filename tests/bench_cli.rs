@@ -10,6 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 const OPS: [&str; 3] = ["square", "sum", "sumsq"];
 /// The ops that return a new vector per call, as users call them; not in the default set.
 const NEW_VECTOR_OPS: [&str; 2] = ["square_new", "transcendental"];
+/// The data-parallel primitives; not in the default set either.
+const PRIMITIVE_OPS: [&str; 4] = ["scan", "filter", "argmax", "histogram"];
 const CPU_DEVICES: [&str; 3] = ["plain_loop", "rayon", "swath_cpu"];
 
 /// `swath bench` with `args`, isolated from the caller's routing policy, log level and size settings.
@@ -118,16 +120,23 @@ fn the_table_has_a_row_per_op_size_and_device() {
 /// JSON says what each op computes.
 #[test]
 fn the_new_vector_ops_run_at_a_tiny_size() {
-    let path = temp_path("new-vector.json");
+    for (ops, name) in [(&NEW_VECTOR_OPS[..], "new-vector.json"), (&PRIMITIVE_OPS[..], "primitives.json")] {
+        check_tiny_run(ops, name);
+    }
+}
+
+/// One run of `ops` at 2^10 on the CPU: a row each, positive GB/s and bandwidth shares in the JSON.
+fn check_tiny_run(ops: &[&str], name: &str) {
+    let path = temp_path(name);
     let json = path.to_str().expect("temporary paths are UTF-8");
-    let ops = NEW_VECTOR_OPS.join(",");
-    let stdout = succeeds(&["--ops", &ops, "--sizes", "10", "--repeat", "1", "--devices", "cpu", "--json", json]);
+    let list = ops.join(",");
+    let stdout = succeeds(&["--ops", &list, "--sizes", "10", "--repeat", "1", "--devices", "cpu", "--json", json]);
     let rows: BTreeSet<_> = table_rows(&stdout).into_iter().collect();
-    assert_eq!(rows, expected_rows_of(&NEW_VECTOR_OPS, &["2^10"], &CPU_DEVICES), "{stdout}");
+    assert_eq!(rows, expected_rows_of(ops, &["2^10"], &CPU_DEVICES), "{stdout}");
     let document = read_json(&path);
     let described: Vec<&str> =
         document["ops"].as_array().into_iter().flatten().filter_map(|op| op["op"].as_str()).collect();
-    assert_eq!(described, NEW_VECTOR_OPS, "{document}");
+    assert_eq!(described, ops, "{document}");
     for result in document["results"].as_array().expect("results is an array") {
         assert!(result["gbps"].as_f64().is_some_and(|gbps| gbps > 0.0), "{result}");
         assert!(result["fraction_of_bandwidth"].as_f64().is_some_and(|share| share > 0.0), "{result}");

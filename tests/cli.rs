@@ -249,3 +249,48 @@ fn a_small_job_prints_only_its_result() {
     assert_eq!(stdout(&result), "[1, 4, 9]\n");
     assert_eq!(String::from_utf8_lossy(&result.stderr), "", "no driver noise");
 }
+
+#[test]
+fn run_computes_every_primitive_and_reports_it_like_any_job() {
+    let on = |device: &str, args: &[&str]| {
+        let common = ["run", "--n", "5000", "--device", device, "--repeat", "1", "--dtype", "i32"];
+        succeeds(&[&common[..], args].concat())
+    };
+    let mut devices = vec!["cpu"];
+    if gpu_available("run_computes_every_primitive_and_reports_it_like_any_job") {
+        devices.push("gpu");
+    }
+    let result = |report: &str, key: &str| {
+        report.lines().find(|line| line.starts_with(key)).map(str::to_owned).unwrap_or_default()
+    };
+    let cases: [&[&str]; 6] = [
+        &["--scan", "max"],
+        &["--scan", "sum", "--exclusive"],
+        &["--filter", "x % 3 == 0"],
+        &["--filter-indices", "x > 500 && i % 2 == 0"],
+        &["--argmax", "--expr", "x % 7"],
+        &["--histogram", "10", "--range", "0:1000"],
+    ];
+    for case in cases {
+        let reports: Vec<String> = devices.iter().map(|device| on(device, case)).collect();
+        for (device, report) in devices.iter().zip(&reports) {
+            for expected in [format!("ran on:     {device}"), "fallback:   none".into(), "GB/s".into()] {
+                assert!(report.contains(&expected), "{case:?}: no {expected:?} in:\n{report}");
+            }
+        }
+        // The same values on both devices, and for argmax the same index.
+        let firsts: Vec<String> = reports.iter().map(|r| result(r, "result:") + &result(r, "value:")).collect();
+        assert!(firsts.windows(2).all(|pair| pair[0] == pair[1]), "{case:?}: {firsts:?}");
+    }
+    let report = on("cpu", &["--argmin"]);
+    assert!(result(&report, "result:").len() > "result:".len() && report.contains("value:"), "{report}");
+}
+
+#[test]
+fn a_bad_primitive_is_a_clear_error() {
+    rejects(&mut swath(&["run", "--filter", "x * 2", "--n", "10"]), 1, "not a condition");
+    rejects(&mut swath(&["run", "--histogram", "0", "--range", "0:1", "--n", "10"]), 1, "bins");
+    rejects(&mut swath(&["run", "--histogram", "4", "--range", "1:0", "--n", "10"]), 1, "lo < hi");
+    rejects(&mut swath(&["run", "--argmax", "--n", "0"]), 1, "argmax");
+    rejects(&mut swath(&["run", "--histogram", "4", "--n", "10"]), 2, "--range");
+}
