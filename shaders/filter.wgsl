@@ -3,6 +3,11 @@
 // in order, from dst[tile_offsets[t]] on. The offsets are the exclusive
 // prefix of the tiles' kept counts, so each element's place is an integer
 // fixed by the input alone, whatever order the lanes run in.
+//
+// After the tiles' offsets come the chunk's kept count and a flag: when
+// it is not 0 (a partition), each rejected element is written too, after
+// all the kept ones, at the count of rejected elements before it: its
+// index less the kept elements before it.
 
 var<workgroup> before: array<u32, LANES>;
 
@@ -45,10 +50,17 @@ fn main(
     }
 
     var at = tile_offsets[tile] + before[lid] - count;
+    let tiles = (params.n + tile_size - 1u) / tile_size;
+    let write_rest = tile_offsets[tiles + 1u] != 0u;
+    var away = tile_offsets[tiles] + (first - at);
     for (var row = 0u; row < ROWS; row++) {
+        let i = first + row;
         if (mask & (1u << row)) != 0u {
-            dst[at] = apply(first + row);
+            dst[at] = apply(i);
             at += 1u;
+        } else if write_rest && i < params.n {
+            dst[away] = apply(i);
+            away += 1u;
         }
     }
 }

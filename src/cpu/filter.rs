@@ -3,22 +3,33 @@
 //! into those and the rest.
 //!
 //! Where an element lands depends on how many elements before it are
-//! kept, so compaction is a scan of counts. Two passes over blocks of
-//! [`BLOCK`] elements, each pass in parallel:
+//! kept, so compaction is a scan of counts. The work is cut into blocks
+//! of [`BLOCK`] elements, one rayon task each, and a block into chunks of
+//! [`CHUNK`] elements: the predicate (and the values, unless they are an
+//! input read in place) evaluated into buffers that stay in L1 cache,
+//! then compacted by a branch-free loop. The evaluation plans are built
+//! once per job and their registers once per task, so a chunk costs only
+//! its loops.
 //!
-//! 1. Count the kept elements of every block (the predicate evaluated a
-//!    block at a time into a buffer that stays in cache).
-//! 2. The exclusive prefix of the counts gives each block's first place
-//!    in the result: exact integers, so the result is the same on any
-//!    thread count. The result is allocated once at its final length
-//!    and cut into one disjoint slice per block; each block evaluates the
-//!    predicate again with its values and compacts them into its slice.
+//! A filter reads its input once, in rounds of one block per thread:
+//! each block compacts into its own staging buffer, which stays in its
+//! thread's cache; the round's counts, an exclusive prefix of exact
+//! integers, then place each staged block, and the blocks copy over in
+//! parallel. Counting first and compacting in a second pass would read
+//! the input twice, the larger cost for a memory-bound job; keeping the
+//! flags between passes would still read the values twice. The result
+//! is allocated for every element and cut to the kept ones at the end:
+//! pages no kept value reaches are never touched, and shrinking returns
+//! them.
 //!
-//! Evaluating the predicate twice costs less than keeping its flags: a
-//! flag array would be as large as the input, and pass 2 would read it
-//! back from memory, while the second evaluation reads only the inputs.
+//! A partition's rejected values go after all the kept ones, a place
+//! known only once every block is counted, so it runs two passes: count
+//! every block, then cut the result (allocated once, at its length) into
+//! a kept and a rejected slice per block, which each block fills as it
+//! evaluates again. Every place is an exact count, so the result is the
+//! same on any thread count.
 
-use super::eval::map_at;
+use super::eval::{Bank, Plan};
 use super::SERIAL_BELOW;
 use crate::column::Column;
 use crate::dtype::Element;
@@ -28,11 +39,15 @@ use crate::fresh::result_vec;
 use rayon::prelude::*;
 use std::ops::Range;
 
-/// Elements per block: below [`SERIAL_BELOW`], so evaluating a block runs
-/// on its rayon task alone, and small enough that a block's flags and
-/// values (64 KiB each for 4-byte elements) stay in L2 cache between
-/// evaluation and compaction.
-const BLOCK: usize = 1 << 14;
+/// Elements per block, the unit of parallel work: large enough that a
+/// rayon task and a count cost little beside it (a few hundred
+/// microseconds of work), small enough to balance over cores.
+const BLOCK: usize = 1 << 16;
+
+/// Elements evaluated at a time within a block: a chunk's flags, values
+/// and registers (8 KiB each for 4-byte elements) stay in L1 cache
+/// between evaluation and compaction.
+const CHUNK: usize = 2048;
 
 /// The values of `values` over elements `range` of `columns` where
 /// `predicate` (a `u32` program over the same columns) is nonzero, in
@@ -43,11 +58,36 @@ pub(crate) fn filter<U: Element>(
     columns: &[Column<'_>],
     range: Range<usize>,
 ) -> Result<Vec<U>> {
-    let job = Compaction { values, predicate, columns, range };
-    let counts = job.counts();
-    let mut out = result_vec::<U>(counts.iter().sum())?;
-    let kept = split_by(&mut out, &counts);
-    job.write(kept.into_iter().map(|kept| (kept, None)).collect());
+    let job = Compaction::new(values, predicate, columns, range);
+    let mut out = result_vec::<U>(job.range.len())?;
+    let blocks: Vec<Range<usize>> = job.blocks().collect();
+    let serial = job.range.len() < SERIAL_BELOW;
+    let round = if serial { 1 } else { rayon::current_num_threads() };
+    let mut staging: Vec<Staging<U>> = (0..round.min(blocks.len())).map(|_| job.staging()).collect();
+    let mut total = 0;
+    for blocks in blocks.chunks(round) {
+        let stage = |(staging, block): (&mut Staging<U>, &Range<usize>)| {
+            job.compact(&mut staging.scratch, block.clone(), &mut staging.kept, None).0
+        };
+        let counts: Vec<usize> = if serial {
+            staging.iter_mut().zip(blocks).map(stage).collect()
+        } else {
+            staging.par_iter_mut().zip(blocks).map(stage).collect()
+        };
+        let kept: usize = counts.iter().sum();
+        let slices = split_by(&mut out[total..total + kept], &counts);
+        let copy = |(slice, staging): (&mut [U], &Staging<U>)| slice.copy_from_slice(&staging.kept[..slice.len()]);
+        if serial {
+            slices.into_iter().zip(&staging).for_each(copy);
+        } else {
+            slices.into_par_iter().zip(staging.par_iter()).for_each(copy);
+        }
+        total += kept;
+    }
+    // The pages past the kept values were never touched; shrinking a
+    // large allocation returns them without copying the rest.
+    out.truncate(total);
+    out.shrink_to_fit();
     Ok(out)
 }
 
@@ -60,7 +100,7 @@ pub(crate) fn partition<U: Element>(
     columns: &[Column<'_>],
     range: Range<usize>,
 ) -> Result<(Vec<U>, usize)> {
-    let job = Compaction { values, predicate, columns, range };
+    let job = Compaction::new(values, predicate, columns, range);
     let counts = job.counts();
     let rest_counts: Vec<usize> = job.blocks().zip(&counts).map(|(block, kept)| block.len() - kept).collect();
     let total: usize = counts.iter().sum();
@@ -75,109 +115,170 @@ pub(crate) fn partition<U: Element>(
 /// partition).
 type Slices<'o, U> = (&'o mut [U], Option<&'o mut [U]>);
 
-/// One compaction job: its programs, columns and elements.
+/// One compaction job: its programs' plans, columns and elements.
 struct Compaction<'a> {
     values: &'a Program,
-    predicate: &'a Program,
+    values_plan: Plan<'a>,
+    predicate: Plan<'a>,
     columns: &'a [Column<'a>],
     range: Range<usize>,
 }
 
-/// Buffers one task reuses for each of its blocks.
+/// A filter's buffers for one block of a round: its compacted values,
+/// which stay in its thread's cache until they are copied to their place.
+struct Staging<U> {
+    scratch: Scratch<U>,
+    kept: Vec<U>,
+}
+
+/// Buffers one task reuses for each of its chunks.
 struct Scratch<U> {
+    predicate: Bank,
+    values_bank: Bank,
     flags: Vec<u32>,
     values: Vec<U>,
-    kept: Vec<U>,
-    rest: Vec<U>,
+    /// A chunk's compacted values, when its slice has too little room
+    /// left to take every write of the branch-free loop.
+    staged: Vec<U>,
 }
 
-impl<U: Element> Scratch<U> {
-    fn new() -> Self {
-        Scratch { flags: vec![0; BLOCK], values: vec![U::default(); BLOCK], kept: Vec::new(), rest: Vec::new() }
+impl<'a> Compaction<'a> {
+    fn new(values: &'a Program, predicate: &'a Program, columns: &'a [Column<'a>], range: Range<usize>) -> Self {
+        let (values_plan, predicate) = (Plan::new(values, columns), Plan::new(predicate, columns));
+        Compaction { values, values_plan, predicate, columns, range }
     }
-}
 
-impl Compaction<'_> {
     /// The job's blocks, as element indices.
     fn blocks(&self) -> impl Iterator<Item = Range<usize>> + '_ {
         self.range.clone().step_by(BLOCK).map(|start| start..self.range.end.min(start + BLOCK))
     }
 
+    /// `block` cut into chunks, as element indices.
+    fn chunks(block: Range<usize>) -> impl Iterator<Item = Range<usize>> {
+        let end = block.end;
+        block.step_by(CHUNK).map(move |start| start..end.min(start + CHUNK))
+    }
+
+    /// Registers and flags for the predicate.
+    fn flags(&self) -> (Bank, Vec<u32>) {
+        let len = CHUNK.min(self.range.len());
+        (self.predicate.bank(len), vec![0; len])
+    }
+
+    /// Buffers for one block of a filter's round.
+    fn staging<U: Element>(&self) -> Staging<U> {
+        Staging { scratch: self.scratch(), kept: vec![U::default(); BLOCK.min(self.range.len())] }
+    }
+
     /// Pass 1: kept elements of each block.
     fn counts(&self) -> Vec<usize> {
-        let count = |flags: &mut Vec<u32>, block: Range<usize>| {
-            let flags = &mut flags[..block.len()];
-            map_at(self.predicate, self.columns, block.start, flags);
-            flags.iter().filter(|&&flag| flag != 0).count()
+        let count = |(bank, flags): &mut (Bank, Vec<u32>), block: Range<usize>| {
+            let mut kept = 0;
+            for chunk in Self::chunks(block) {
+                let flags = &mut flags[..chunk.len()];
+                self.predicate.eval(self.columns, chunk.start, bank, flags);
+                kept += flags.iter().map(|&flag| usize::from(flag != 0)).sum::<usize>();
+            }
+            kept
         };
         let blocks: Vec<Range<usize>> = self.blocks().collect();
         if self.range.len() < SERIAL_BELOW {
-            let mut flags = vec![0; BLOCK];
-            return blocks.into_iter().map(|block| count(&mut flags, block)).collect();
+            let mut scratch = self.flags();
+            return blocks.into_iter().map(|block| count(&mut scratch, block)).collect();
         }
-        blocks.into_par_iter().map_init(|| vec![0; BLOCK], count).collect()
+        blocks.into_par_iter().map_init(|| self.flags(), count).collect()
+    }
+
+    /// Buffers for one task of pass 2.
+    fn scratch<U: Element>(&self) -> Scratch<U> {
+        let (predicate, flags) = self.flags();
+        let len = CHUNK.min(self.range.len());
+        let values_bank = self.values_plan.bank(len);
+        Scratch { predicate, values_bank, flags, values: vec![U::default(); len], staged: vec![U::default(); len] }
     }
 
     /// Pass 2: each block's kept values into its first slice, and its
     /// other values into its second (for a partition).
     fn write<U: Element>(&self, slices: Vec<Slices<'_, U>>) {
         let write = |scratch: &mut Scratch<U>, (block, (kept, rest)): (Range<usize>, Slices<'_, U>)| {
-            self.compact(scratch, block, kept, rest);
+            let lengths = (kept.len(), rest.as_ref().map_or(0, |rest| rest.len()));
+            let placed = self.compact(scratch, block, kept, rest);
+            debug_assert_eq!(placed, lengths, "pass 2 places what pass 1 counted");
         };
         let blocks: Vec<Range<usize>> = self.blocks().collect();
         if self.range.len() < SERIAL_BELOW {
-            let mut scratch = Scratch::new();
+            let mut scratch = self.scratch();
             blocks.into_iter().zip(slices).for_each(|job| write(&mut scratch, job));
         } else {
-            blocks.into_par_iter().zip(slices).for_each_init(Scratch::new, write);
+            blocks.into_par_iter().zip(slices).for_each_init(|| self.scratch(), write);
         }
     }
 
-    /// Evaluates one block and writes its kept values into `kept` (and
-    /// the others into `rest`), which are exactly as long as pass 1 said.
+    /// Evaluates one block a chunk at a time and writes its kept values
+    /// to the front of `kept` (and the others to the front of `rest`);
+    /// returns how many of each.
     fn compact<U: Element>(
         &self,
         scratch: &mut Scratch<U>,
         block: Range<usize>,
         kept: &mut [U],
-        rest: Option<&mut [U]>,
-    ) {
-        let len = block.len();
-        let flags = &mut scratch.flags[..len];
-        map_at(self.predicate, self.columns, block.start, flags);
-        let values: &[U] = match self.identity_input::<U>() {
-            Some(input) => &input[block],
-            None => {
-                map_at(self.values, self.columns, block.start, &mut scratch.values[..len]);
-                &scratch.values[..len]
+        mut rest: Option<&mut [U]>,
+    ) -> (usize, usize) {
+        let input = self.identity_input::<U>();
+        let (mut k, mut r) = (0, 0);
+        for chunk in Self::chunks(block) {
+            let len = chunk.len();
+            let flags = &mut scratch.flags[..len];
+            self.predicate.eval(self.columns, chunk.start, &mut scratch.predicate, flags);
+            let values: &[U] = match input {
+                Some(input) => &input[chunk],
+                None => {
+                    let values = &mut scratch.values[..len];
+                    self.values_plan.eval(self.columns, chunk.start, &mut scratch.values_bank, values);
+                    values
+                }
+            };
+            k += place::<U, true>(values, flags, &mut kept[k..], &mut scratch.staged);
+            if let Some(rest) = rest.as_deref_mut() {
+                r += place::<U, false>(values, flags, &mut rest[r..], &mut scratch.staged);
             }
-        };
-        // Branch-free: every value is written to the next free place and
-        // the place advances only for a kept one, so a predicate that
-        // holds at random costs no mispredicted branches.
-        scratch.kept.resize(len, U::default());
-        let mut k = 0;
-        for (&value, &flag) in values.iter().zip(flags.iter()) {
-            scratch.kept[k] = value;
-            k += usize::from(flag != 0);
         }
-        kept.copy_from_slice(&scratch.kept[..k]);
-        if let Some(rest) = rest {
-            scratch.rest.resize(len, U::default());
-            let mut r = 0;
-            for (&value, &flag) in values.iter().zip(flags.iter()) {
-                scratch.rest[r] = value;
-                r += usize::from(flag == 0);
-            }
-            rest.copy_from_slice(&scratch.rest[..r]);
-        }
+        (k, r)
     }
 
     /// The input the values program reads, when it is that input itself
     /// (`x`), as `U`: then the values are read in place.
-    fn identity_input<U: Element>(&self) -> Option<&[U]> {
+    fn identity_input<U: Element>(&self) -> Option<&'a [U]> {
         (self.values.as_op() == Some(None)).then(|| self.columns[self.values.columns[0]].typed::<U>()).flatten()
     }
+}
+
+/// Writes the `values` whose flag is nonzero (`KEEP`) or zero (not
+/// `KEEP`) to the front of `out`, in order; returns how many.
+fn place<U: Element, const KEEP: bool>(values: &[U], flags: &[u32], out: &mut [U], staged: &mut [U]) -> usize {
+    // The loop writes every value, kept or not, at the next free place,
+    // so it needs room for the whole chunk; near the end of a block's
+    // slice it compacts into `staged` and copies the kept ones over.
+    if out.len() >= values.len() {
+        return compact::<U, KEEP>(values, flags, out);
+    }
+    let placed = compact::<U, KEEP>(values, flags, staged);
+    out[..placed].copy_from_slice(&staged[..placed]);
+    placed
+}
+
+/// The branch-free compaction of one chunk into `out` (at least as long
+/// as `values`): every value is written to the next free place and the
+/// place advances only for a chosen one, so a predicate that holds at
+/// random costs no mispredicted branches.
+fn compact<U: Element, const KEEP: bool>(values: &[U], flags: &[u32], out: &mut [U]) -> usize {
+    let out = &mut out[..values.len()];
+    let mut at = 0;
+    for (&value, &flag) in values.iter().zip(flags) {
+        out[at] = value;
+        at += usize::from((flag != 0) == KEEP);
+    }
+    at
 }
 
 /// `out` cut into consecutive slices of `lengths` (which sum to its length).

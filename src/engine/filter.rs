@@ -157,15 +157,14 @@ impl Engine {
         let inputs = Inputs::new().with("x", xs);
         let values = exprs::compiled(&var("x"), &inputs, T::DTYPE)?;
         let kept = predicate_program(predicate, &inputs)?;
-        let complement = exprs::compiled(&(!predicate.clone()).cast(DType::U32), &inputs, DType::U32)?;
         let columns = [Column::of(xs)];
         let task = Task::new(&values, &columns, xs.len());
         check_len(&task, &kept)?;
         let (values, kept) = if self.small_on_cpu(task.len) {
-            infallible(CpuExec::new(None).partition(task, &kept, &complement))?
+            infallible(CpuExec::new(None).partition(task, &kept))?
         } else {
             let route = self.route(&shape(&task, &kept));
-            self.dispatch(route, &mut PartitionWork::new(task, &kept, &complement)).value?
+            self.dispatch(route, &mut PartitionWork::new(task, &kept)).value?
         };
         Ok(Partition { values, kept })
     }

@@ -75,7 +75,6 @@ impl Executor for CpuExec<'_> {
         &self,
         task: Task<'_>,
         predicate: &Program,
-        _complement: &Program,
     ) -> Result<crate::Result<(Vec<U>, usize)>, Infallible> {
         Ok(self.install(|| cpu::filter::partition(task.program, predicate, task.columns, task.range())))
     }

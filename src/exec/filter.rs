@@ -41,17 +41,16 @@ impl<U: Element> Work for FilterWork<'_, U> {
 }
 
 /// The values of `task` where `predicate` is nonzero, then the others,
-/// and how many are kept; `complement` is the negated predicate.
+/// and how many are kept.
 pub(crate) struct PartitionWork<'t, U> {
     pub task: Task<'t>,
     pub predicate: &'t Program,
-    pub complement: &'t Program,
     pub out: PhantomData<U>,
 }
 
 impl<'t, U> PartitionWork<'t, U> {
-    pub fn new(task: Task<'t>, predicate: &'t Program, complement: &'t Program) -> Self {
-        PartitionWork { task, predicate, complement, out: PhantomData }
+    pub fn new(task: Task<'t>, predicate: &'t Program) -> Self {
+        PartitionWork { task, predicate, out: PhantomData }
     }
 }
 
@@ -63,10 +62,10 @@ impl<U: Element> Work for PartitionWork<'_, U> {
     }
 
     fn on_cpu(&mut self, cpu: &CpuExec<'_>) -> Result<(Vec<U>, usize)> {
-        infallible(cpu.partition(self.task, self.predicate, self.complement))
+        infallible(cpu.partition(self.task, self.predicate))
     }
 
     fn on_gpu(&mut self, gpu: &GpuExec<'_>) -> std::result::Result<Result<(Vec<U>, usize)>, GpuError> {
-        gpu.partition(self.task, self.predicate, self.complement)
+        gpu.partition(self.task, self.predicate)
     }
 }

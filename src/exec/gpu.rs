@@ -79,18 +79,8 @@ impl Executor for GpuExec<'_> {
         &self,
         task: Task<'_>,
         predicate: &Program,
-        complement: &Program,
     ) -> Result<crate::Result<(Vec<U>, usize)>, GpuError> {
-        let columns = prefix(&task)?;
-        let kept: Vec<U> = self.gpu.filter(task.program, predicate, &columns, task.len)?;
-        let rest: Vec<U> = self.gpu.filter(task.program, complement, &columns, task.len)?;
-        let mut values = match crate::fresh::result_vec::<U>(kept.len() + rest.len()) {
-            Ok(values) => values,
-            Err(error) => return Ok(Err(error)),
-        };
-        values[..kept.len()].copy_from_slice(&kept);
-        values[kept.len()..].copy_from_slice(&rest);
-        Ok(Ok((values, kept.len())))
+        Ok(Ok(self.gpu.partition(task.program, predicate, &prefix(&task)?, task.len)?))
     }
 
     fn argbest<U: Element>(&self, task: Task<'_>, extreme: Extreme) -> Result<Option<Located<U>>, GpuError> {

@@ -95,13 +95,11 @@ pub(crate) trait Executor: Sync {
     fn filter<U: Element>(&self, task: Task<'_>, predicate: &Program) -> Result<crate::Result<Vec<U>>, Self::Fault>;
 
     /// The task's values where `predicate` holds, then the others, both
-    /// in order, and how many are kept. `complement` is the predicate's
-    /// negation, for an executor that compacts twice.
+    /// in order, and how many are kept.
     fn partition<U: Element>(
         &self,
         task: Task<'_>,
         predicate: &Program,
-        complement: &Program,
     ) -> Result<crate::Result<(Vec<U>, usize)>, Self::Fault>;
 
     /// The task's first extreme element (see [`crate::extreme`]), its

@@ -11,6 +11,15 @@
 //!    the tile's offset plus that place (`shaders/filter.wgsl`). Only the
 //!    chunk's kept values come back.
 //!
+//! A partition is the same job: the write kernel also places each
+//! rejected element after all the chunk's kept ones, at the count of
+//! rejected elements before it (its index less the kept ones before it),
+//! so the whole chunk comes back partitioned in one readback. Its kept
+//! values go to the front of the result; its rejected ones after every
+//! kept value, which the host knows only after the last chunk, so those
+//! of all but the last chunk wait in a buffer, and the last chunk's, the
+//! result's tail, go straight to their place.
+//!
 //! The result's length is known only once the counts are back, so the
 //! host reads the counts before the write, and chunks run one after
 //! another; every place is an integer count, so the result is exact and
@@ -39,13 +48,38 @@ impl Gpu {
         columns: &[Column<'_>],
         len: usize,
     ) -> Result<Vec<U>, GpuError> {
+        Ok(self.compact(values, predicate, columns, len, false)?.0)
+    }
+
+    /// The values of `values` over `columns` (`len` elements) where
+    /// `predicate` is not 0, then the others, both in order, and how many
+    /// are kept.
+    pub fn partition<U: Element>(
+        &self,
+        values: &Program,
+        predicate: &Program,
+        columns: &[Column<'_>],
+        len: usize,
+    ) -> Result<(Vec<U>, usize), GpuError> {
+        self.compact(values, predicate, columns, len, true)
+    }
+
+    /// A filter, or with `partition` a partition (see the module's header).
+    fn compact<U: Element>(
+        &self,
+        values: &Program,
+        predicate: &Program,
+        columns: &[Column<'_>],
+        len: usize,
+        partition: bool,
+    ) -> Result<(Vec<U>, usize), GpuError> {
         let merged = merge(values, predicate);
         let kernels = Kernels::of(&merged, predicate);
         for kernel in [&kernels.count, &kernels.write] {
             self.kernels.get(&self.ctx, kernel)?;
         }
         self.job(|ctx, scratch| {
-            let job = FilterJob { merged: &merged, predicate, columns, len, kernels: &kernels };
+            let job = FilterJob { merged: &merged, predicate, columns, len, kernels: &kernels, partition };
             job.run(ctx, &self.kernels, scratch)
         })
     }
@@ -72,6 +106,8 @@ struct FilterJob<'a> {
     columns: &'a [Column<'a>],
     len: usize,
     kernels: &'a Kernels,
+    /// Whether the rejected values are written and read back too.
+    partition: bool,
 }
 
 impl FilterJob<'_> {
@@ -80,10 +116,15 @@ impl FilterJob<'_> {
         ctx: &Context,
         pipelines: &KernelCache,
         scratch: &mut Scratch,
-    ) -> Result<Vec<U>, GpuError> {
-        let mut out = Vec::new();
+    ) -> Result<(Vec<U>, usize), GpuError> {
+        // A filter's kept values; a partition's whole result, whose kept
+        // values fill the front as chunks finish.
+        let mut out = if self.partition { vec![U::default(); self.len] } else { Vec::new() };
+        // The rejected values of a partition's chunks before the last.
+        let mut rest: Vec<U> = Vec::new();
+        let mut total = 0;
         if self.len == 0 {
-            return Ok(out);
+            return Ok((out, 0));
         }
         let program = &self.merged.program;
         let chunk = chunk_elements(ctx, widest(program), TILE).min(self.len);
@@ -96,7 +137,7 @@ impl FilterJob<'_> {
             readback: scratch.get(&ctx.device, Role::Readback, (chunk * size_of::<U>()).max(tiles(chunk) * 4) as u64),
             offsets: ctx.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("swath filter tile offsets"),
-                size: (tiles(chunk) * 4) as u64,
+                size: ((tiles(chunk) + 2) * 4) as u64,
                 usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             }),
@@ -126,42 +167,64 @@ impl FilterJob<'_> {
             encoder.copy_buffer_to_buffer(&buffers.counts, 0, &buffers.readback, 0, tile_bytes);
             let submission = ctx.submit([encoder.finish()]);
             uploads.submitted(submission.clone());
-            let mut offsets = vec![0u32; tiles(n)];
+            let mut offsets = vec![0u32; tiles(n) + 2];
             read_back(ctx, &buffers.readback, tile_bytes, submission, |view| {
-                bytemuck::cast_slice_mut::<u32, u8>(&mut offsets).copy_from_slice(view)
+                bytemuck::cast_slice_mut::<u32, u8>(&mut offsets[..tiles(n)]).copy_from_slice(view)
             })?;
             ctx.counters.read_back(tile_bytes);
-            let kept = exclusive_prefix(&mut offsets);
-            if kept == 0 {
+            let kept = exclusive_prefix(&mut offsets[..tiles(n)]);
+            // After the offsets: the chunk's kept count, where its rejected
+            // values start, and whether to write them.
+            offsets[tiles(n)] = kept as u32;
+            offsets[tiles(n) + 1] = u32::from(self.partition);
+            let written = if self.partition { n } else { kept };
+            if written == 0 {
                 continue;
             }
 
-            // Pass 2: each tile writes its kept values from its offset.
+            // Pass 2: each tile writes its kept values from its offset
+            // (and a partition's rejected ones after the chunk's kept ones).
             ctx.queue.write_buffer(&buffers.offsets, 0, bytemuck::cast_slice(&offsets));
             let inputs = uploads.bindings(n);
             let params = write_layout.bytes(n as u32, start as u32, None, &program.consts);
             ctx.queue.write_buffer(&buffers.params, slot_bytes, &params);
             let mut encoder = ctx.device.create_command_encoder(&Default::default());
-            let kept_bytes = (kept * size_of::<U>()) as u64;
+            let written_bytes = (written * size_of::<U>()) as u64;
             Launch {
                 pipeline: &write_pipeline,
                 params: binding(&buffers.params, slot_bytes, write_layout.size as u64),
                 dst: binding(&buffers.values, 0, (n * size_of::<U>()) as u64),
-                inputs: inputs.into_iter().chain([binding(&buffers.offsets, 0, tile_bytes)]).collect(),
+                inputs: inputs.into_iter().chain([binding(&buffers.offsets, 0, tile_bytes + 8)]).collect(),
                 groups: tiles(n),
             }
             .encode(ctx, &mut encoder, None);
-            encoder.copy_buffer_to_buffer(&buffers.values, 0, &buffers.readback, 0, kept_bytes);
+            encoder.copy_buffer_to_buffer(&buffers.values, 0, &buffers.readback, 0, written_bytes);
             let submission = ctx.submit([encoder.finish()]);
-            let at = out.len();
-            out.reserve_exact(kept);
-            out.resize(at + kept, U::default());
-            read_back(ctx, &buffers.readback, kept_bytes, submission, |view| {
-                bytemuck::cast_slice_mut::<U, u8>(&mut out[at..]).copy_from_slice(view)
+            if !self.partition {
+                out.reserve_exact(kept);
+                out.resize(total + kept, U::default());
+            }
+            // The last chunk's rejected values are the result's tail.
+            let last = start + n == self.len;
+            let at = rest.len();
+            if self.partition && !last {
+                rest.resize(at + n - kept, U::default());
+            }
+            let front_len = if last && self.partition { self.len - (n - kept) } else { out.len() };
+            let (front, tail) = out.split_at_mut(front_len);
+            let rejected = if last { tail } else { &mut rest[at..] };
+            read_back(ctx, &buffers.readback, written_bytes, submission, |view| {
+                let (kept_bytes, rest_bytes) = view.split_at(kept * size_of::<U>());
+                bytemuck::cast_slice_mut::<U, u8>(&mut front[total..total + kept]).copy_from_slice(kept_bytes);
+                bytemuck::cast_slice_mut::<U, u8>(rejected).copy_from_slice(rest_bytes);
             })?;
-            ctx.counters.read_back(kept_bytes);
+            ctx.counters.read_back(written_bytes);
+            total += kept;
         }
-        Ok(out)
+        if self.partition {
+            out[total..total + rest.len()].copy_from_slice(&rest);
+        }
+        Ok((out, total))
     }
 }
 

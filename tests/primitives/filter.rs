@@ -185,6 +185,47 @@ fn a_filter_streamed_in_many_chunks_matches_a_loop() {
     );
 }
 
+/// A GPU partition is one job: the same dispatches, submissions and
+/// readbacks as a filter of the same data, reading back every value once
+/// (the rejected ones besides the kept), in one chunk or in many.
+#[test]
+fn a_gpu_partition_reads_its_whole_result_back_once() {
+    let test = "a_gpu_partition_reads_its_whole_result_back_once";
+    let n = 100_003;
+    let xs: Vec<f32> = data("partition readbacks", n);
+    let expr = Expr::parse("x > 0 || i % 3 == 0").unwrap();
+    let holds = |i: usize| xs[i] > 0.0 || i.is_multiple_of(3);
+    let kept: Vec<f32> = (0..n).filter(|&i| holds(i)).map(|i| xs[i]).collect();
+    let rest: Vec<f32> = (0..n).filter(|&i| !holds(i)).map(|i| xs[i]).collect();
+    for chunk_bytes in [None, Some(1 << 16)] {
+        let mut builder = Engine::builder().policy(Policy::Gpu);
+        if let Some(bytes) = chunk_bytes {
+            builder = builder.chunk_bytes(bytes);
+        }
+        let Some(gpu) = gpu_engine_from(test, builder) else { return };
+        let before = gpu.transfers();
+        assert_same_elements(&gpu.filter(&xs, &expr).unwrap(), &kept, test);
+        let filter = gpu.transfers().since(&before);
+        let before = gpu.transfers();
+        let parts = gpu.partition(&xs, &expr).unwrap();
+        let partition = gpu.transfers().since(&before);
+        assert_eq!(parts.kept, kept.len(), "{chunk_bytes:?}");
+        assert_same_elements(parts.kept(), &kept, test);
+        assert_same_elements(parts.rest(), &rest, test);
+        let what = format!("{chunk_bytes:?}: partition {partition:?}, filter {filter:?}");
+        assert_eq!(partition.readbacks, filter.readbacks, "{what}");
+        assert_eq!(partition.dispatches, filter.dispatches, "{what}");
+        assert_eq!(partition.submissions, filter.submissions, "{what}");
+        assert_eq!(partition.uploads, filter.uploads, "{what}");
+        assert_eq!(partition.readback_bytes, filter.readback_bytes + 4 * rest.len() as u64, "{what}");
+        if chunk_bytes.is_none() {
+            assert_eq!((partition.readbacks, partition.dispatches), (2, 2), "{what}: counts, then values");
+        } else {
+            assert!(partition.readbacks >= 2 * (n * 4).div_ceil(1 << 16) as u64, "{what}: several chunks");
+        }
+    }
+}
+
 #[test]
 fn a_number_is_not_a_predicate() {
     let xs = [1.0f32, 2.0, 3.0];
