@@ -101,6 +101,121 @@ impl<T: Element> Binning<T> {
     }
 }
 
+/// The arithmetic of a cheap estimate: `floor((x - lo) * scale)`, clamped
+/// to the reachable bins, in f32 or f64. Every step (the conversion to
+/// the precision, the subtraction, the product, the clamp and the
+/// truncation) is monotone in `x`, so the estimate is too: that is what
+/// lets [`Binning::near`] bound its error on all values by trying it on
+/// the thresholds alone.
+pub(crate) trait Precision: Copy + Send + Sync {
+    fn estimator(lo: f64, scale: f64, last: usize) -> Estimator<Self>;
+    fn estimate(estimator: &Estimator<Self>, x: f64) -> usize;
+}
+
+/// `lo`, `scale` and the last reachable bin in one precision.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Estimator<F> {
+    lo: F,
+    scale: F,
+    last: F,
+}
+
+macro_rules! precision {
+    ($f:ty) => {
+        impl Precision for $f {
+            fn estimator(lo: f64, scale: f64, last: usize) -> Estimator<$f> {
+                Estimator { lo: lo as $f, scale: scale as $f, last: last as $f }
+            }
+
+            #[inline(always)]
+            fn estimate(e: &Estimator<$f>, x: f64) -> usize {
+                let guess = (x as $f - e.lo) * e.scale;
+                // Clamped before the conversion, by comparisons that send
+                // NaN to 0, so the conversion needs no saturation.
+                let guess = if guess > 0.0 { guess } else { 0.0 };
+                let guess = if guess < e.last { guess } else { e.last };
+                guess as u32 as usize
+            }
+        }
+    };
+}
+precision!(f32);
+precision!(f64);
+
+/// The bins of a [`Binning`] found without a search: an estimate known to
+/// be at most one bin off for every counted value, corrected by two
+/// comparisons. Gives exactly [`Binning::bin`]'s bin.
+#[derive(Debug, Clone)]
+pub(crate) struct Near<'a, T, F> {
+    bins: usize,
+    edges: &'a [T],
+    first: T,
+    top: T,
+    last: usize,
+    estimator: Estimator<F>,
+}
+
+impl<T: Element> Binning<T> {
+    /// An estimate in precision `F` with its correction, if that estimate
+    /// is never more than one bin off for a counted value of `T`; `None`
+    /// when nothing is counted or when the edges are too close for it
+    /// (the rounding of `lo` or of the edges spans bins). Costs two
+    /// estimates per reachable bin.
+    pub fn near<F: Precision>(&self) -> Option<Near<'_, T, F>> {
+        let reachable = self.reachable();
+        let (&first, &top) = (self.edges.first()?, self.edges.last()?);
+        let estimator = F::estimator(self.lo, self.scale, reachable - 1);
+        let estimate = |x: T| F::estimate(&estimator, x.to_f64());
+        // The estimate is monotone and each bin's values lie between its
+        // threshold and the value before the next one (or `top`), so
+        // checking those two ends of every bin bounds it everywhere.
+        for b in 0..reachable {
+            let start = self.edges[b];
+            let end = match b + 1 == reachable {
+                true => top,
+                false if self.edges[b + 1] > start => T::from_f64(before(T::DTYPE, self.edges[b + 1].to_f64())),
+                false => continue, // holds nothing
+            };
+            if estimate(start) + 1 < b || estimate(end) > b + 1 {
+                return None;
+            }
+        }
+        Some(Near { bins: self.bins, edges: &self.edges, first, top, last: reachable - 1, estimator })
+    }
+}
+
+impl<T: Element, F: Precision> Near<'_, T, F> {
+    /// Bins counted, as [`Binning::bins`].
+    pub fn bins(&self) -> usize {
+        self.bins
+    }
+
+    /// `x`'s bin and 1 if it is counted, or some bin and 0 if not: the
+    /// caller adds the second to the first's count, with no branch.
+    #[inline(always)]
+    pub fn bin(&self, x: T) -> (usize, u32) {
+        let counted = x >= self.first && x <= self.top;
+        let estimate = F::estimate(&self.estimator, x.to_f64());
+        // At most one bin off: one step down or up, never both. `top`
+        // follows the last threshold, and a value equal to it stays in
+        // the last bin, hence the `min`; values not counted may land
+        // anywhere in range, hence the saturation.
+        let down = (x < self.edges[estimate]) as usize;
+        let up = (x >= self.edges[estimate + 1]) as usize;
+        ((estimate + up).saturating_sub(down).min(self.last), counted as u32)
+    }
+}
+
+/// The value of `dtype` just below `x`, a value of that type: the last
+/// value of the bin whose successor starts at `x`.
+fn before(dtype: DType, x: f64) -> f64 {
+    match dtype {
+        DType::F64 => x.next_down(),
+        DType::F32 => (x as f32).next_down() as f64,
+        DType::I32 | DType::U32 => x - 1.0,
+    }
+}
+
 /// The smallest value of `dtype` that is `>= x` (for f32 and the integer
 /// types; f64 takes `x` as it is), as an f64. May exceed the type's range
 /// (an integer above its maximum, f32's infinity): no value reaches it.
@@ -182,5 +297,97 @@ mod tests {
             let found: Vec<Option<usize>> = (0..2000).map(|k| binning.bin(k as f32 * 0.005 - 3.0)).collect();
             assert_eq!(found, exact, "estimate scale {scale}");
         }
+    }
+    /// Every value's bin from the near estimates, in both precisions,
+    /// against the search: random bit patterns (NaN, infinities,
+    /// subnormals, huge integers), values around the range, and each
+    /// threshold with its neighbours.
+    fn near_agrees_with_the_search<T: Element>(binning: &Binning<T>, label: &str) -> usize {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64 ^ label.len() as u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let (lo, width) = (binning.lo, binning.bins as f64 / binning.scale);
+        let mut values: Vec<T> = Vec::new();
+        for _ in 0..20_000 {
+            values.push(bytemuck::pod_read_unaligned(&next().to_le_bytes()[..T::DTYPE.size()]));
+            let x = lo - width / 4.0 + (next() >> 11) as f64 / (1u64 << 53) as f64 * width * 1.5;
+            values.push(T::from_f64(if T::DTYPE.is_float() { x } else { x.round() }));
+        }
+        for &edge in &binning.edges {
+            let edge = edge.to_f64();
+            values.extend(
+                [round_down(T::DTYPE, edge - width / 1e9), edge, round_up(T::DTYPE, edge + width / 1e9)]
+                    .map(T::from_f64),
+            );
+            values.extend([before(T::DTYPE, edge), up(T::DTYPE, edge)].map(T::from_f64));
+        }
+        values
+            .extend([0.0, -0.0, f64::MIN_POSITIVE / 4.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY].map(T::from_f64));
+        values.extend([T::LOWEST, T::HIGHEST, T::from_f64(binning.lo), T::from_f64(binning.lo + width)]);
+        let mut checked = 0;
+        let nears = [
+            binning.near::<f32>().map(|n| Box::new(move |x| n.bin(x)) as Box<dyn Fn(T) -> (usize, u32)>),
+            binning.near::<f64>().map(|n| Box::new(move |x| n.bin(x)) as Box<dyn Fn(T) -> (usize, u32)>),
+        ];
+        for (precision, near) in ["f32", "f64"].iter().zip(nears) {
+            let Some(near) = near else { continue };
+            checked += 1;
+            for &x in &values {
+                let (b, counted) = near(x);
+                assert!(b < binning.bins.max(1), "{label}: {precision} estimate of {x} gives bin {b}");
+                let found = (counted == 1).then_some(b);
+                assert_eq!(found, binning.bin(x), "{label}: {precision} estimate of {x}");
+            }
+        }
+        checked
+    }
+
+    fn up(dtype: DType, x: f64) -> f64 {
+        match dtype {
+            DType::F64 => x.next_up(),
+            DType::F32 => (x as f32).next_up() as f64,
+            DType::I32 | DType::U32 => x + 1.0,
+        }
+    }
+
+    fn near_is_exact_for<T: Element>() {
+        let ranges: [(usize, f64, f64); 12] = [
+            (100, -1.0, 1.0),
+            (1, -5.0, 5.0),
+            (7, -20.5, 30.25),
+            (1000, -3.0, 7.0),
+            (5000, -50.0, 50.0),
+            (333, -2_147_483_648.0, 2_147_483_647.5),
+            (1000, 0.0, 4.0e9),
+            (10, -1e30, 1e30),
+            (8, 0.0, 1.5),
+            (1 << 16, 0.0, 1.0),
+            (64, 0.1, 0.1 + 1e-6),
+            // Edges closer than the rounding of `lo`: no estimate is near.
+            (100, 1e15, 1e15 + 1.0),
+        ];
+        let mut checked = 0;
+        for (bins, lo, hi) in ranges {
+            let binning = Binning::<T>::equal_width(bins, lo, hi);
+            checked += near_agrees_with_the_search(&binning, &format!("{} {bins} [{lo}, {hi}]", T::DTYPE));
+        }
+        for n in [1, 2, 100, 4097] {
+            checked += near_agrees_with_the_search(&Binning::<T>::keys(n), &format!("{} keys {n}", T::DTYPE));
+        }
+        assert!(checked >= 16, "{}: only {checked} near estimates", T::DTYPE);
+        // The common case is near in f32.
+        assert!(Binning::<T>::equal_width(100, -1.0, 1.0).near::<f32>().is_some());
+    }
+
+    #[test]
+    fn near_estimates_give_the_searched_bin_for_every_type() {
+        near_is_exact_for::<f32>();
+        near_is_exact_for::<f64>();
+        near_is_exact_for::<i32>();
+        near_is_exact_for::<u32>();
     }
 }
