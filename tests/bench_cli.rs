@@ -60,7 +60,8 @@ fn table_rows(stdout: &str) -> Vec<(String, String, String)> {
         .map(|line| line.split_whitespace().collect::<Vec<_>>())
         .take_while(|words| {
             let op = words.first().copied().unwrap_or_default();
-            words.len() >= 3 && (OPS.contains(&op) || NEW_VECTOR_OPS.contains(&op)) && words[1].starts_with("2^")
+            let known = OPS.contains(&op) || NEW_VECTOR_OPS.contains(&op) || PRIMITIVE_OPS.contains(&op);
+            words.len() >= 3 && known && words[1].starts_with("2^")
         })
         .map(|words| (words[0].to_string(), words[1].to_string(), words[2].to_string()))
         .collect()

@@ -224,7 +224,7 @@ impl Cluster {
         let ranks = self.gather_reports(&report);
         let values = match outcome.value {
             Output::Array(values) => values,
-            Output::Scalar(_) => unreachable!("a map job returns an array"),
+            _ => unreachable!("a map job returns an array"),
         };
         Ok(Mapped { values, elapsed, local: report, ranks })
     }

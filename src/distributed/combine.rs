@@ -55,7 +55,7 @@ pub(crate) fn partials<T: Element>(
             partials.fallbacks += usize::from(outcome.fallback.is_some());
             match outcome.value {
                 Output::Scalar(value) => partials.values.push(value),
-                Output::Array(_) => unreachable!("a reduction job returns a scalar"),
+                _ => unreachable!("a reduction job returns a scalar"),
             }
         } else {
             let tiles: Vec<T> =
