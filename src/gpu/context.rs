@@ -91,9 +91,16 @@ fn pick<A>(candidates: Vec<A>, name: impl Fn(&A) -> String) -> Result<A, String>
     }
 }
 
+/// The wgpu instance: primary backends, and no debugging flags whatever
+/// the build. wgpu's default turns the driver's validation layer and debug
+/// labels on in builds with debug assertions (tests among them), and a
+/// validation layer installed on a GPU server would then slow every job
+/// and inflate any timing. `WGPU_VALIDATION=1` or `WGPU_DEBUG=1` turn them
+/// on for a debugging session.
 fn instance() -> wgpu::Instance {
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
     desc.backends = wgpu::Backends::PRIMARY;
+    desc.flags = wgpu::InstanceFlags::empty();
     wgpu::Instance::new(desc.with_env())
 }
 
@@ -122,8 +129,10 @@ pub(crate) struct Context {
     pub timeout: Duration,
     /// Uploads, readbacks and submissions so far.
     pub counters: Counters,
-    /// Most bytes of one array a chunk or a resident segment holds.
+    /// Most bytes of one array a chunk of host data holds.
     pub chunk_bytes: u64,
+    /// Most bytes of one resident array a segment holds.
+    pub segment_bytes: u64,
     lost: Arc<AtomicBool>,
     lost_reason: Arc<Mutex<String>>,
 }
@@ -162,6 +171,7 @@ impl Context {
             timeout,
             counters: Counters::default(),
             chunk_bytes: u64::MAX,
+            segment_bytes: u64::MAX,
             lost,
             lost_reason,
         })
@@ -199,6 +209,11 @@ impl Context {
     /// Waits for `submission`, turning a timeout or a loss into a fault.
     pub fn wait(&self, submission: wgpu::SubmissionIndex) -> Result<(), GpuError> {
         self.wait_for(Some(submission))
+    }
+
+    /// Waits for every submission so far.
+    pub fn wait_idle(&self) -> Result<(), GpuError> {
+        self.wait_for(None)
     }
 
     fn wait_for(&self, submission_index: Option<wgpu::SubmissionIndex>) -> Result<(), GpuError> {

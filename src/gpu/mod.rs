@@ -5,6 +5,7 @@
 
 mod argbest;
 mod context;
+mod early_read;
 mod filter;
 mod health;
 mod histogram;
@@ -72,6 +73,7 @@ impl Gpu {
     pub fn open(timeout: std::time::Duration, chunk_bytes: Option<u64>) -> Result<Gpu, String> {
         let mut ctx = Context::open(timeout)?;
         ctx.chunk_bytes = chunk_bytes.unwrap_or(MAX_CHUNK_BYTES).min(MAX_CHUNK_BYTES);
+        ctx.segment_bytes = chunk_bytes.unwrap_or(MAX_SEGMENT_BYTES).min(MAX_SEGMENT_BYTES);
         Ok(Gpu {
             ctx,
             kernels: KernelCache::default(),
@@ -182,6 +184,11 @@ impl Gpu {
         result
     }
 
+    /// Waits until the device has finished every command submitted so far.
+    pub fn wait_idle(&self) -> Result<(), GpuError> {
+        self.ctx.wait_idle()
+    }
+
     /// Host–device traffic so far.
     pub fn transfers(&self) -> Transfers {
         self.ctx.counters.snapshot()
@@ -229,11 +236,23 @@ impl Gpu {
 /// well under 1% of the transfer.
 pub(crate) const MAX_CHUNK_BYTES: u64 = 256 << 20;
 
+/// Largest segment of a resident array. Nothing is copied through a
+/// segment, so unlike a chunk its size bounds no memory: larger segments
+/// only mean fewer dispatches, each with a barrier after it. Segments are
+/// as large as one binding allows, up to 2 GiB, so that element offsets
+/// within one stay far from `u32`'s limit in every kernel.
+pub(crate) const MAX_SEGMENT_BYTES: u64 = 2 << 30;
+
 /// Elements per uploaded chunk: as many elements of `widest` bytes as one
 /// storage binding (and the context's chunk size) holds, rounded down to a
 /// multiple of `multiple`.
 fn chunk_elements(ctx: &Context, widest: usize, multiple: usize) -> usize {
-    let bytes = ctx.info.max_binding_bytes.min(ctx.chunk_bytes);
+    elements_within(ctx.info.max_binding_bytes.min(ctx.chunk_bytes), widest, multiple)
+}
+
+/// As many elements of `widest` bytes as `bytes` hold, rounded down to a
+/// multiple of `multiple` (at least one multiple).
+fn elements_within(bytes: u64, widest: usize, multiple: usize) -> usize {
     let per_binding = (bytes / widest as u64) as usize;
     (per_binding / multiple).max(1) * multiple
 }

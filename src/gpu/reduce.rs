@@ -64,8 +64,9 @@ pub(super) fn first_level<U: Element>(
     if job.len == 0 {
         return Ok(Vec::new());
     }
-    let (_, levels, encoder) = fold_host(ctx, pipelines, scratch, job, watch)?;
-    levels.read_partials(scratch, encoder, levels.partials, watch)
+    let (_, mut levels, encoder) = fold_host(ctx, pipelines, scratch, job, watch)?;
+    let partials = levels.partials;
+    levels.read_partials(scratch, encoder, partials, watch)
 }
 
 /// Level one over host data (`job.len > 0`): the kernels, the partials
@@ -122,9 +123,10 @@ pub(super) fn encode_resident(
     let segment = DeviceArray::segment_len(ctx);
     for (index, start) in (0..len).step_by(segment).enumerate() {
         let n = segment.min(len - start);
+        let slot = levels.params(index, &kernels.first_layout, n, start, &program.consts);
         let dispatch = Launch {
             pipeline: &kernels.first,
-            params: levels.params(index, &kernels.first_layout, n, start, &program.consts),
+            params: levels.binding(slot),
             dst: binding(&levels.src, (start / TILE) as u64 * levels.size, tiles(n) as u64 * levels.size),
             inputs: inputs.iter().map(|a| a.binding(index, n)).collect(),
             groups: tiles(n),
@@ -132,6 +134,9 @@ pub(super) fn encode_resident(
         dispatch.encode(ctx, encoder, None);
     }
     levels.fold_partials(&kernels, encoder, segments, &mut Stopwatch::off())?;
+    // The caller submits the encoder after this, and nothing else in it
+    // reads these parameters' buffer.
+    levels.flush();
     encoder.copy_buffer_to_buffer(&levels.src, 0, out.segment(0), 0, size);
     Ok(())
 }
@@ -175,11 +180,24 @@ impl Kernels {
     }
 }
 
+/// Where a dispatch's parameters are in [`Levels::params`]'s buffer.
+#[derive(Clone, Copy)]
+struct ParamSlot {
+    offset: u64,
+    bytes: u64,
+}
+
 /// The buffers of one reduction: `src` holds the current level's partials
 /// (level one writes it), `dst` receives the next level's.
 struct Levels<'a> {
     ctx: &'a Context,
     params: wgpu::Buffer,
+    /// The parameters written so far, copied into `params` by one write
+    /// before each submission ([`Levels::flush`]) rather than one write
+    /// (and one wgpu staging allocation) per dispatch.
+    staged: Vec<u8>,
+    /// Bytes of `staged` written since the last flush (a prefix).
+    unflushed: usize,
     /// Bytes of one dispatch's parameters in `params`.
     slot_bytes: u64,
     /// Dispatches `params` has room for.
@@ -214,6 +232,8 @@ impl<'a> Levels<'a> {
         }
         Ok(Levels {
             ctx,
+            staged: vec![0; (params.size() as usize).min(slots * kernels.slot_bytes as usize)],
+            unflushed: 0,
             params,
             slot_bytes: kernels.slot_bytes,
             slots,
@@ -225,20 +245,31 @@ impl<'a> Levels<'a> {
         })
     }
 
-    /// Writes the parameters of a dispatch over `n` elements from element
-    /// `offset` into `slot`, and returns their binding.
-    fn params(
-        &self,
-        slot: usize,
-        layout: &Layout,
-        n: usize,
-        offset: usize,
-        consts: &[Scalar],
-    ) -> wgpu::BufferBinding<'_> {
+    /// Stages the parameters of a dispatch over `n` elements from element
+    /// `offset` in `slot`, and returns their binding.
+    fn params(&mut self, slot: usize, layout: &Layout, n: usize, offset: usize, consts: &[Scalar]) -> ParamSlot {
         let bytes = layout.bytes(n as u32, offset as u32, Some(self.identity), consts);
-        let offset = slot as u64 * self.slot_bytes;
-        self.ctx.queue.write_buffer(&self.params, offset, &bytes);
-        binding(&self.params, offset, layout.size as u64)
+        let offset = slot * self.slot_bytes as usize;
+        self.staged[offset..offset + bytes.len()].copy_from_slice(&bytes);
+        self.unflushed = self.unflushed.max(offset + bytes.len());
+        ParamSlot { offset: offset as u64, bytes: layout.size as u64 }
+    }
+
+    /// The binding of a staged slot.
+    fn binding(&self, slot: ParamSlot) -> wgpu::BufferBinding<'_> {
+        binding(&self.params, slot.offset, slot.bytes)
+    }
+
+    /// Writes the staged parameters into their buffer. Runs before every
+    /// submission of dispatches that read them: queue order puts the write
+    /// after all earlier submissions, which have read the slots it reuses.
+    fn flush(&mut self) {
+        if self.unflushed > 0 {
+            // Uniform writes must be whole multiples of 4 bytes.
+            let bytes = self.unflushed.next_multiple_of(4).min(self.staged.len());
+            self.ctx.queue.write_buffer(&self.params, 0, &self.staged[..bytes]);
+            self.unflushed = 0;
+        }
     }
 
     /// Level one: uploads the inputs a chunk at a time and folds each
@@ -260,6 +291,7 @@ impl<'a> Levels<'a> {
         let mut pending: Option<wgpu::CommandEncoder> = None;
         for start in (0..job.len).step_by(chunk) {
             if let Some(encoder) = pending.take() {
+                self.flush();
                 let encoder = watch.computed(ctx, encoder)?;
                 uploads.submitted(ctx.submit([encoder.finish()]));
             }
@@ -267,9 +299,10 @@ impl<'a> Levels<'a> {
             let mut encoder = ctx.device.create_command_encoder(&Default::default());
             uploads.write(ctx, &mut encoder, start..start + n)?;
             let mut encoder = watch.uploaded(ctx, encoder)?;
+            let slot = self.params(0, &kernels.first_layout, n, start, &job.program.consts);
             let dispatch = Launch {
                 pipeline: &kernels.first,
-                params: self.params(0, &kernels.first_layout, n, start, &job.program.consts),
+                params: self.binding(slot),
                 dst: binding(&self.src, (start / TILE) as u64 * self.size, tiles(n) as u64 * self.size),
                 inputs: uploads.bindings(n),
                 groups: tiles(n),
@@ -294,9 +327,10 @@ impl<'a> Levels<'a> {
             if slot >= self.slots {
                 return Err(GpuError::Internal("too many reduction levels for one submission".into()));
             }
+            let staged = self.params(slot, &kernels.rest_layout, len, 0, &[]);
             let dispatch = Launch {
                 pipeline: &kernels.rest,
-                params: self.params(slot, &kernels.rest_layout, len, 0, &[]),
+                params: self.binding(staged),
                 dst: binding(&self.dst, 0, tiles(len) as u64 * self.size),
                 inputs: vec![binding(&self.src, 0, len as u64 * self.size)],
                 groups: tiles(len),
@@ -312,7 +346,7 @@ impl<'a> Levels<'a> {
     /// Submits `encoder` with a copy of the first `count` partials in
     /// `src` and reads them back, counting the traffic.
     fn read_partials<U: Element>(
-        &self,
+        &mut self,
         scratch: &mut Scratch,
         encoder: wgpu::CommandEncoder,
         count: usize,
@@ -322,6 +356,7 @@ impl<'a> Levels<'a> {
         let ctx = self.ctx;
         let bytes = (count * size_of::<U>()) as u64;
         let readback = scratch.get(&ctx.device, Role::Readback, bytes);
+        self.flush();
         let mut encoder = watch.computed(ctx, encoder)?;
         encoder.copy_buffer_to_buffer(&self.src, 0, &readback, 0, bytes);
         let submission = ctx.submit([encoder.finish()]);

@@ -7,13 +7,14 @@
 //! each per dispatch. Segments hold whole reduction tiles, so reductions
 //! keep the canonical order.
 
-use super::kernel::Kernel;
+use super::early_read::EarlyRead;
+use super::kernel::{map_groups, Kernel};
 use super::pool::{Pool, Pooled};
 use super::reduce::{encode_resident, ResidentReduce, TILE_ALIGN};
 use super::scratch::{param_slot_bytes, Scratch};
 use super::stream::Reader;
-use super::{binding, chunk_elements, Context, Gpu, KernelCache, Launch};
-use crate::canonical::{LANES, TILE};
+use super::{binding, elements_within, Context, Gpu, KernelCache, Launch};
+use crate::canonical::TILE;
 use crate::column::Column;
 use crate::dtype::DType;
 use crate::error::GpuError;
@@ -28,20 +29,23 @@ pub(crate) struct DeviceArray {
     pub dtype: DType,
     pub len: usize,
     segments: Arc<Pooled>,
+    /// A copy of a one-element result made in the submission that
+    /// computed it, so reading it needs no submission of its own.
+    early: Option<Arc<EarlyRead>>,
 }
 
 impl DeviceArray {
     /// Elements per segment on this device: one binding of the widest
     /// (8-byte) type, in whole reduction pieces.
     pub(super) fn segment_len(ctx: &Context) -> usize {
-        chunk_elements(ctx, 8, TILE * TILE_ALIGN)
+        elements_within(ctx.info.max_binding_bytes.min(ctx.segment_bytes), 8, TILE * TILE_ALIGN)
     }
 
     /// An array whose contents the next commands will write, in buffers
     /// drawn from `pool`.
     fn new(ctx: &Context, pool: &Arc<Pool>, dtype: DType, len: usize) -> DeviceArray {
         let buffers = Self::pieces(ctx, dtype, len).map(|range| pool.take(&ctx.device, range.len() as u64)).collect();
-        DeviceArray { dtype, len, segments: Arc::new(Pooled::new(buffers, pool)) }
+        DeviceArray { dtype, len, segments: Arc::new(Pooled::new(buffers, pool)), early: None }
     }
 
     /// An array holding `column`'s values.
@@ -51,13 +55,14 @@ impl DeviceArray {
             .map(|range| {
                 let buffer = Pool::create(&ctx.device, range.len() as u64, true);
                 let mut view = buffer.get_mapped_range_mut(..).map_err(|e| GpuError::Validation(e.to_string()))?;
-                view.copy_from_slice(&bytes[range]);
+                crate::fresh::copy_bytes(&mut view, &bytes[range]);
                 drop(view);
                 buffer.unmap();
                 Ok(buffer)
             })
             .collect::<Result<_, GpuError>>()?;
-        Ok(DeviceArray { dtype: column.dtype(), len: column.len(), segments: Arc::new(Pooled::new(buffers, pool)) })
+        let segments = Arc::new(Pooled::new(buffers, pool));
+        Ok(DeviceArray { dtype: column.dtype(), len: column.len(), segments, early: None })
     }
 
     /// The byte range of each segment of `len` elements of `dtype`.
@@ -123,13 +128,19 @@ impl Gpu {
     pub fn upload(&self, column: Column<'_>) -> Result<DeviceArray, GpuError> {
         self.job(|ctx, _| {
             let array = DeviceArray::upload(ctx, &self.pool, column)?;
+            // wgpu copies a buffer written at creation into device memory
+            // with the next submission: an empty one starts that copy now,
+            // while the caller prepares its job, instead of inside the
+            // job's own submission. (Not a job's submission: not counted.)
+            ctx.queue.submit([]);
             ctx.counters.uploaded(array.bytes());
             Ok(array)
         })
     }
 
-    /// Copies `array` into `out` (exactly its bytes), segment by segment
-    /// through alternating readback buffers.
+    /// Copies `array` into `out` (exactly its bytes), a chunk at a time
+    /// through alternating readback buffers: host-visible memory is scarcer
+    /// than device memory, so pieces are chunks, not whole segments.
     pub fn read(&self, array: &DeviceArray, out: &mut [u8]) -> Result<(), GpuError> {
         if out.len() as u64 != array.bytes() {
             return Err(GpuError::Internal(format!("reading {} bytes into {}", array.bytes(), out.len())));
@@ -138,12 +149,23 @@ impl Gpu {
             return Err(foreign());
         }
         self.job(|ctx, scratch| {
-            let segment_bytes = (DeviceArray::segment_len(ctx) * array.dtype.size()) as u64;
-            let mut reader = Reader::new(ctx, scratch, segment_bytes.min(array.bytes()));
-            for (k, dst) in out.chunks_mut(segment_bytes as usize).enumerate() {
-                let mut encoder = ctx.device.create_command_encoder(&Default::default());
-                encoder.copy_buffer_to_buffer(array.segment(k), 0, reader.target(), 0, dst.len() as u64);
-                reader.submit(ctx, encoder, dst)?;
+            if let Some(early) = &array.early {
+                if early.read(ctx, out)? {
+                    ctx.counters.read_back(array.bytes());
+                    return Ok(());
+                }
+            }
+            let segment_bytes = DeviceArray::segment_len(ctx) * array.dtype.size();
+            // Whole elements, and a multiple of wgpu's copy alignment (4 bytes).
+            let piece_bytes = (ctx.chunk_bytes.min(segment_bytes as u64) as usize / 8).max(1) * 8;
+            let mut reader = Reader::new(ctx, scratch, (piece_bytes as u64).min(array.bytes()));
+            for (k, segment) in out.chunks_mut(segment_bytes).enumerate() {
+                for (j, dst) in segment.chunks_mut(piece_bytes).enumerate() {
+                    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+                    let offset = (j * piece_bytes) as u64;
+                    encoder.copy_buffer_to_buffer(array.segment(k), offset, reader.target(), 0, dst.len() as u64);
+                    reader.submit(ctx, encoder, dst)?;
+                }
             }
             reader.finish(ctx)?;
             ctx.counters.read_back(array.bytes());
@@ -182,7 +204,11 @@ impl Gpu {
                     .collect::<Option<_>>()
                     .ok_or_else(|| GpuError::Internal("a stage reads an array freed before".into()))?;
                 let inputs: Vec<&DeviceArray> = arrays.iter().collect();
-                let output = encode_stage(ctx, &self.pool, &self.kernels, scratch, &mut encoder, stage, &inputs)?;
+                let mut output = encode_stage(ctx, &self.pool, &self.kernels, scratch, &mut encoder, stage, &inputs)?;
+                if stage.keep && stage.reduce.is_some() {
+                    output.early =
+                        Some(Arc::new(EarlyRead::encode(ctx, &mut encoder, output.segment(0), output.bytes())));
+                }
                 outputs.push(Some(output));
                 // Arrays no later stage reads go back to the pool now, so
                 // the next stages write into them instead of new buffers.
@@ -192,7 +218,10 @@ impl Gpu {
                     }
                 }
             }
-            ctx.submit([encoder.finish()]);
+            let submission = ctx.submit([encoder.finish()]);
+            for early in outputs.iter().flatten().filter_map(|output| output.early.as_ref()) {
+                early.submitted(submission.clone());
+            }
             Ok(outputs)
         })
     }
@@ -261,17 +290,26 @@ fn encode_map(
         mapped_at_creation: false,
     });
     let segment = DeviceArray::segment_len(ctx);
+    // Every segment's parameters in one write: each write_buffer costs wgpu
+    // a staging allocation of its own.
+    let mut staged = vec![0u8; params.size() as usize];
+    for k in 0..out.segment_count() {
+        let start = k * segment;
+        let bytes = layout.bytes((segment.min(out.len - start)) as u32, start as u32, None, &program.consts);
+        let slot = k * slot_bytes as usize;
+        staged[slot..slot + bytes.len()].copy_from_slice(&bytes);
+    }
+    ctx.queue.write_buffer(&params, 0, &staged);
     for k in 0..out.segment_count() {
         let start = k * segment;
         let n = segment.min(out.len - start);
         let slot = k as u64 * slot_bytes;
-        ctx.queue.write_buffer(&params, slot, &layout.bytes(n as u32, start as u32, None, &program.consts));
         let dispatch = Launch {
             pipeline: &pipeline,
             params: binding(&params, slot, layout.size as u64),
             dst: out.binding(k, n),
             inputs: inputs.iter().map(|a| a.binding(k, n)).collect(),
-            groups: n.div_ceil(LANES),
+            groups: map_groups(n),
         };
         dispatch.encode(ctx, encoder, None);
     }

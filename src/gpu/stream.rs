@@ -94,7 +94,7 @@ impl Pending<'_> {
             Ok(Ok(())) => {
                 let view = buffer.get_mapped_range(..bytes).map_err(|e| GpuError::Validation(e.to_string()))?;
                 let start = Instant::now();
-                dst.copy_from_slice(&view);
+                crate::fresh::copy_bytes(dst, &view);
                 Ok(start.elapsed())
             }
             Ok(Err(e)) => Err(GpuError::Validation(format!("readback mapping failed: {e}"))),
@@ -174,7 +174,7 @@ impl<'c> Uploads<'c> {
             }
             let mut view =
                 staging.get_mapped_range_mut(..bytes.len() as u64).map_err(|e| GpuError::Validation(e.to_string()))?;
-            view.copy_from_slice(bytes);
+            crate::fresh::copy_bytes(&mut view, bytes);
             drop(view);
             staging.unmap();
             encoder.copy_buffer_to_buffer(staging, 0, &self.inputs[slot], 0, bytes.len() as u64);

@@ -15,7 +15,8 @@
 //! would guess memory's speed rather than measure it, and memory's speed
 //! is what every large job on host data is bound by. The faults are
 //! measured rather than wasted: they are what a job writing a large new
-//! vector pays. The GPU's rates ([`gpu`]) come from 4 MiB jobs.
+//! vector pays. The GPU's rates ([`gpu`]) come from jobs
+//! large enough that its launch does not dominate them.
 
 mod cpu;
 mod gpu;
@@ -24,10 +25,6 @@ mod llc;
 use crate::gpu::Gpu;
 use crate::schedule::{CostModel, GpuCosts};
 use std::time::Instant;
-
-/// Elements of the large GPU measurements: 4 MiB of f32, enough to dwarf
-/// a launch on a discrete GPU, few enough for a software adapter.
-const GPU_LARGE: usize = 1 << 20;
 
 /// Measures the CPU pool (`threads` threads; `on_pool` runs work on it)
 /// and, if given, the GPU.
@@ -40,8 +37,7 @@ pub(super) fn measure(
     let cpu = cpu::costs(threads, &on_pool);
     let cpu_took = start.elapsed();
     let gpu = gpu.map(|gpu| {
-        let input: Vec<f32> = (0..GPU_LARGE).map(sample).collect();
-        gpu::costs(gpu, &input).unwrap_or_else(|fault| {
+        gpu::costs(gpu).unwrap_or_else(|fault| {
             log::warn!("measuring the GPU failed ({fault}); the model keeps the defaults for a discrete GPU");
             GpuCosts { shares_cpu: gpu.info().software, ..GpuCosts::DISCRETE }
         })
