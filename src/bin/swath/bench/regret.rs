@@ -53,7 +53,7 @@ impl std::fmt::Display for WorstRegret {
         let fastest = option_device(self.fastest);
         write!(f, "{:.2}x ({} at {}: ", self.regret, self.op.name(), size_name(self.n))?;
         match self.ran_on {
-            Some(device) if device == fastest => write!(f, "auto ran on {device}, the fastest option)"),
+            Some(device) if device == fastest => write!(f, "auto ran on {device}, as the fastest did)"),
             Some(device) => write!(f, "auto ran on {device}, {fastest} was faster)"),
             None => write!(f, "{fastest} was fastest)"),
         }

@@ -213,10 +213,12 @@ fn scaled(elapsed: Duration) -> (String, &'static str) {
     }
 }
 
-/// The contender's name, with `(sw)` on rows that used a software adapter.
+/// The contender's name, with `(sw)` on rows that used a software adapter (auto's, where its warm-up
+/// went to the GPU).
 fn device_name(report: &Report, row: &Row) -> String {
     let name = row.contender.name();
-    if row.contender.uses_gpu() && report.machine.software_gpu() {
+    let used_gpu = row.contender.uses_gpu() || row.ran_on.is_some_and(|device| device != swath::Device::Cpu);
+    if used_gpu && report.machine.software_gpu() {
         format!("{name}(sw)")
     } else {
         name.to_string()
