@@ -53,7 +53,7 @@ pub use engine::Partition;
 pub use engine::{Engine, EngineBuilder, Outcome, Output, DEFAULT_GPU_TIMEOUT};
 pub use error::{Error, ExprError, GpuError, PipelineError, Result};
 pub use extreme::Located;
-pub use gpu::{adapters, preferred_adapter, GpuInfo, GpuProfile, InjectedFault, Transfers};
+pub use gpu::{adapters, preferred_adapter, GpuBandwidth, GpuInfo, GpuProfile, InjectedFault, Transfers};
 pub use handle::{wait_all, JobHandle};
 pub use inputs::Inputs;
 pub use job::Job;

@@ -13,6 +13,8 @@ const NEW_VECTOR_OPS: [&str; 2] = ["square_new", "transcendental"];
 /// The data-parallel primitives; not in the default set either.
 const PRIMITIVE_OPS: [&str; 4] = ["scan", "filter", "argmax", "histogram"];
 const CPU_DEVICES: [&str; 3] = ["plain_loop", "rayon", "swath_cpu"];
+/// The rows of a GPU-only run with `--resident`: the baselines, the host path and the resident path.
+const RESIDENT_DEVICES: [&str; 4] = ["plain_loop", "rayon", "swath_gpu", "swath_gpu_resident"];
 
 /// `swath bench` with `args`, isolated from the caller's routing policy, log level and size settings.
 fn bench(args: &[&str]) -> Command {
@@ -153,6 +155,9 @@ fn json_has_the_documented_keys() {
     for key in ["swath_version", "cpu", "threads", "adapter", "bandwidth", "ops", "results"] {
         assert!(keys(&document).contains(key), "no {key:?} in {document}");
     }
+    for key in ["device_copy_gbps", "upload_gbps", "readback_gbps"] {
+        assert!(document[key].is_null() && keys(&document).contains(key), "{key} is not null: {document}");
+    }
     assert_eq!(document["swath_version"], env!("CARGO_PKG_VERSION"));
     assert!(document["threads"].as_u64().is_some_and(|threads| threads >= 1));
     assert!(document["adapter"].is_null(), "--devices cpu measures no adapter: {document}");
@@ -171,6 +176,8 @@ fn json_has_the_documented_keys() {
         "fraction_of_bandwidth",
         "speedup_over_rayon",
         "gpu_profile",
+        "fraction_of_device_bandwidth",
+        "regret",
     ];
     for result in results {
         for key in documented {
@@ -179,6 +186,7 @@ fn json_has_the_documented_keys() {
         let (min, median, max) = (result["min_s"].as_f64(), result["median_s"].as_f64(), result["max_s"].as_f64());
         assert!(min <= median && median <= max && min.is_some_and(|s| s > 0.0), "{result}");
         assert!(result["gpu_profile"].is_null(), "{result}");
+        assert!(result["fraction_of_device_bandwidth"].is_null() && result["regret"].is_null(), "{result}");
         if result["device"] == "rayon" {
             assert_eq!(result["speedup_over_rayon"], 1.0, "{result}");
         }
@@ -230,7 +238,7 @@ fn gpu_rows_come_with_their_phases() {
         .into_iter()
         .map(|(op, n, device)| (op, n, device.trim_end_matches("(sw)").to_string()))
         .collect();
-    let devices = ["plain_loop", "rayon", "swath_cpu", "swath_gpu"];
+    let devices = ["plain_loop", "rayon", "swath_cpu", "swath_gpu", "swath_both", "swath_auto"];
     assert_eq!(rows, expected_rows(&["2^10", "2^12"], &devices), "{stdout}");
     assert!(stdout.contains("crossover"), "{stdout}");
     let document = read_json(&path);
@@ -244,5 +252,73 @@ fn gpu_rows_come_with_their_phases() {
         for phase in ["upload_s", "kernel_s", "readback_s"] {
             assert!(profile[phase].as_f64().is_some_and(|seconds| seconds >= 0.0), "no {phase} in {result}");
         }
+    }
+}
+
+/// The finite, positive number at `key` of `value`, or a panic naming it.
+fn positive(value: &Value, key: &str) -> f64 {
+    let number = value[key].as_f64().unwrap_or(f64::NAN);
+    assert!(number.is_finite() && number > 0.0, "{key} is not a positive number in {value}");
+    number
+}
+
+/// `--resident` on the GPU alone: resident rows for every op beside the host-path rows, the GPU's copy
+/// and transfer bandwidth in the header and the JSON, and each GPU row's share of its device bound.
+#[test]
+fn resident_rows_compare_with_the_gpus_own_bandwidth() {
+    if !gpu_available("resident_rows_compare_with_the_gpus_own_bandwidth") {
+        return;
+    }
+    let path = temp_path("resident.json");
+    let json = path.to_str().expect("temporary paths are UTF-8");
+    let stdout = succeeds(&["--resident", "--devices", "gpu", "--sizes", "16,20", "--repeat", "1", "--json", json]);
+    let rows: BTreeSet<_> = table_rows(&stdout)
+        .into_iter()
+        .map(|(op, n, device)| (op, n, device.trim_end_matches("(sw)").to_string()))
+        .collect();
+    assert_eq!(rows, expected_rows(&["2^16", "2^20"], &RESIDENT_DEVICES), "{stdout}");
+    assert!(stdout.contains("gpu bw:") && stdout.contains("% dev"), "{stdout}");
+    let document = read_json(&path);
+    let device_copy = positive(&document, "device_copy_gbps");
+    let (upload, readback) = (positive(&document, "upload_gbps"), positive(&document, "readback_gbps"));
+    assert!(device_copy < 1e6 && upload < 1e6 && readback < 1e6, "implausible GPU bandwidth: {document}");
+    let results = document["results"].as_array().expect("results is an array");
+    for result in results {
+        match result["device"].as_str() {
+            Some("swath_gpu" | "swath_gpu_resident") => {
+                positive(result, "fraction_of_device_bandwidth");
+            }
+            _ => assert!(result["fraction_of_device_bandwidth"].is_null(), "{result}"),
+        }
+    }
+    let resident = results.iter().filter(|result| result["device"] == "swath_gpu_resident");
+    assert_eq!(resident.count(), OPS.len() * 2, "{document}");
+}
+
+/// The auto policy against the devices it chooses from: a regret column, the worst regret in the
+/// summary, and a finite regret on every swath_auto row of the JSON. Without --devices, so that it runs
+/// with a GPU (auto then chooses) and without one (auto runs on the CPU, its regret against it alone).
+#[test]
+fn auto_rows_report_their_routing_regret() {
+    let path = temp_path("regret.json");
+    let json = path.to_str().expect("temporary paths are UTF-8");
+    let stdout = succeeds(&["--ops", "sum,square", "--sizes", "12,16", "--repeat", "1", "--json", json]);
+    let header = stdout.lines().find(|line| line.starts_with("op ") && line.contains("device"));
+    assert!(header.is_some_and(|header| header.contains("regret")), "no regret column:\n{stdout}");
+    let worst = stdout.lines().find_map(|line| line.strip_prefix("worst routing regret: "));
+    let worst = worst.unwrap_or_else(|| panic!("no worst regret in the summary:\n{stdout}"));
+    assert!(worst.contains("x (") && (worst.contains("sum at 2^") || worst.contains("square at 2^")), "{worst}");
+    let document = read_json(&path);
+    let results = document["results"].as_array().expect("results is an array");
+    let auto: Vec<&Value> = results.iter().filter(|result| result["device"] == "swath_auto").collect();
+    assert_eq!(auto.len(), 2 * 2, "{document}");
+    for result in auto {
+        // Noise can put auto ahead of the option it picked, but never by a factor of ten.
+        let regret = positive(result, "regret");
+        assert!(regret >= 0.1, "{result}");
+        assert!(["cpu", "gpu", "gpu+cpu"].contains(&result["ran_on"].as_str().unwrap_or_default()), "{result}");
+    }
+    for result in results.iter().filter(|result| result["device"] != "swath_auto") {
+        assert!(result["regret"].is_null(), "{result}");
     }
 }

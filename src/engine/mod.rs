@@ -14,8 +14,10 @@ mod histogram;
 mod model;
 mod ops;
 mod outcome;
+mod probe;
 mod scan;
 mod submit;
+mod sync;
 
 pub use builder::{EngineBuilder, DEFAULT_GPU_TIMEOUT};
 pub use filter::Partition;

@@ -14,6 +14,7 @@ mod kernel_cache;
 mod map;
 mod partials;
 mod pool;
+mod probe;
 mod profile;
 mod reduce;
 mod resident;
@@ -23,6 +24,7 @@ mod stream;
 mod transfers;
 
 pub use context::{adapters, preferred_adapter, GpuInfo};
+pub use probe::GpuBandwidth;
 pub use profile::GpuProfile;
 pub(crate) use resident::{DeviceArray, Stage, StageInput};
 pub use transfers::Transfers;

@@ -20,11 +20,15 @@ pub const LARGE_ENV: &str = "SWATH_BENCH_LARGE";
     swath bench --sizes 16,20,24 --devices cpu    three sizes, swath's CPU path only\n  \
     swath bench --json out.json --plot out.svg    also write the results as JSON and as a chart\n  \
     swath bench --ops square_new,transcendental   calls that return a new vector, as users make them\n  \
-    swath bench --ops scan --sizes 20,26          numpy's cumsum against a two-pass rayon scan\n\n\
+    swath bench --ops scan --sizes 20,26          numpy's cumsum against a two-pass rayon scan\n  \
+    swath bench --resident --sizes 16..28:2       GPU rows on data already on the device, too\n\n\
     Every row is the median of --repeat timed runs after one warm-up, with min..max; runs under 1 ms\n\
     are timed in batches, and cells slower than about 1 s in all are run fewer times (at least 3).\n\
     GB/s count bytes read plus bytes written, in decimal units, and are compared with the copy and\n\
-    read bandwidth measured in the same run.")]
+    read bandwidth measured in the same run (% bw). With a GPU, its own copy, upload and readback\n\
+    bandwidth are measured too: % dev is a resident row's share of the device copy, and a swath_gpu\n\
+    row's share of the upload + readback bound. swath_auto (the auto policy) is measured where both\n\
+    devices are; its regret is its time over the fastest of swath_cpu, swath_gpu and swath_both.")]
 pub struct BenchArgs {
     /// Sizes as exponents of two: `A..B` (every exponent from A to B), `A..B:S` (every S-th), or a list
     /// such as `10,16,20`. Exponents go from 0 to 30.
@@ -39,7 +43,8 @@ pub struct BenchArgs {
     pub ops: Vec<BenchOp>,
 
     /// Devices of the swath rows: cpu, gpu. Without it, both, and gpu only when an adapter opens; plain
-    /// loop and rayon rows are always measured, as the baselines.
+    /// loop and rayon rows are always measured, as the baselines. With both devices, the auto policy
+    /// (swath_auto, with its routing regret) and, with a GPU, the both policy (swath_both) are too.
     #[arg(long, value_name = "DEVICES", value_delimiter = ',')]
     pub devices: Option<Vec<SwathDevice>>,
 
@@ -62,6 +67,12 @@ pub struct BenchArgs {
     /// Also measure 2^28 elements (1.07 GB of f32); SWATH_BENCH_LARGE=1 does the same.
     #[arg(long)]
     pub large: bool,
+
+    /// Also measure swath_gpu_resident rows: the maps and reductions over an array uploaded once before
+    /// the timed runs, the result left on the device (only a reduction's value is read back), compared
+    /// with the GPU's device-to-device copy. Needs a GPU.
+    #[arg(long)]
+    pub resident: bool,
 }
 
 /// Where the swath rows run.

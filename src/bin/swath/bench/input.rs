@@ -31,6 +31,14 @@ pub fn filled(n: usize, value: f32) -> Option<Vec<f32>> {
     Some(values)
 }
 
+/// A copy of `values`, for an engine to take; `None` if the memory cannot be had.
+pub fn copied(values: &[f32]) -> Option<Vec<f32>> {
+    let mut copy = Vec::new();
+    copy.try_reserve_exact(values.len()).ok()?;
+    copy.extend_from_slice(values);
+    Some(copy)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,12 @@ struct Document<'a> {
     /// Timed runs asked for per cell (`runs` of a result may be lower, see the table).
     repeat: u32,
     bandwidth: Bandwidth,
+    /// The GPU's device-to-device copy (bytes read plus written per second), null without a GPU.
+    device_copy_gbps: Option<f64>,
+    /// The GPU's host-visible to device copy, null without a GPU.
+    upload_gbps: Option<f64>,
+    /// The GPU's device to host-visible copy, null without a GPU.
+    readback_gbps: Option<f64>,
     /// The ops measured, in the order asked for, with what each computes.
     ops: Vec<OpEntry>,
     results: Vec<ResultEntry<'a>>,
@@ -62,6 +68,12 @@ struct ResultEntry<'a> {
     fraction_of_bandwidth: Option<f64>,
     speedup_over_rayon: Option<f64>,
     gpu_profile: Option<Phases>,
+    /// swath_gpu_resident: the share of the device copy; swath_gpu: of the upload + readback bound.
+    fraction_of_device_bandwidth: Option<f64>,
+    /// swath_auto: its median over the fastest of swath_cpu, swath_gpu and swath_both.
+    regret: Option<f64>,
+    /// swath_auto and swath_both: where the warm-up run went (cpu, gpu, gpu+cpu).
+    ran_on: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -93,6 +105,9 @@ pub fn render(report: &Report) -> Result<String, Failure> {
             read_gbps: report.bandwidth.gbps(Bound::Read),
             n: report.bandwidth.n,
         },
+        device_copy_gbps: report.gpu_bandwidth.map(|gpu| gpu.device_copy),
+        upload_gbps: report.gpu_bandwidth.map(|gpu| gpu.upload),
+        readback_gbps: report.gpu_bandwidth.map(|gpu| gpu.readback),
         ops: report.ops.iter().map(|&op| op_entry(op)).collect(),
         results: report.rows.iter().map(result).collect(),
     };
@@ -122,6 +137,9 @@ fn result(row: &Row) -> ResultEntry<'_> {
         fraction_of_bandwidth: row.fraction_of_bandwidth,
         speedup_over_rayon: row.speedup_over_rayon,
         gpu_profile: row.gpu_profile.as_ref().map(phases),
+        fraction_of_device_bandwidth: row.fraction_of_device_bandwidth,
+        regret: row.regret,
+        ran_on: row.ran_on.map(|device| device.to_string()),
     }
 }
 

@@ -94,6 +94,12 @@ impl BenchOp {
         }
     }
 
+    /// True if the op has a form over an array already on the device: the maps and reductions that
+    /// `Array` and pipelines run. The primitives (scan, filter, argmax, histogram) have none.
+    pub fn has_resident_form(self) -> bool {
+        !matches!(self, BenchOp::Scan | BenchOp::Filter | BenchOp::Argmax | BenchOp::Histogram)
+    }
+
     /// The bandwidth the op is compared with: the copy for every map (a compute-bound one such as
     /// `transcendental` stays well below it, which is what its row shows), the read for a reduction.
     pub fn bound(self) -> Bound {
@@ -119,7 +125,7 @@ impl Bound {
     }
 }
 
-/// Who runs an op: two baselines, then swath's two paths.
+/// Who runs an op: two baselines, then swath's paths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Contender {
     /// A sequential loop, as anyone would write it without a library.
@@ -128,9 +134,26 @@ pub enum Contender {
     Rayon,
     /// swath's CPU path.
     SwathCpu,
-    /// swath's GPU path.
+    /// swath's GPU path on host data: upload, kernel, readback.
     SwathGpu,
+    /// swath's GPU path on an array already on the device, the result left there (`--resident`).
+    SwathGpuResident,
+    /// The `both` policy: every job split between the GPU and the CPU.
+    SwathBoth,
+    /// The `auto` policy: the scheduler picks the device; its regret is measured against the others.
+    SwathAuto,
 }
+
+/// Every contender, in the order of the table and the chart's legend.
+pub const CONTENDERS: [Contender; 7] = [
+    Contender::PlainLoop,
+    Contender::Rayon,
+    Contender::SwathCpu,
+    Contender::SwathGpu,
+    Contender::SwathGpuResident,
+    Contender::SwathBoth,
+    Contender::SwathAuto,
+];
 
 impl Contender {
     /// The name used in the table's device column, the JSON and the chart's legend.
@@ -140,7 +163,20 @@ impl Contender {
             Contender::Rayon => "rayon",
             Contender::SwathCpu => "swath_cpu",
             Contender::SwathGpu => "swath_gpu",
+            Contender::SwathGpuResident => "swath_gpu_resident",
+            Contender::SwathBoth => "swath_both",
+            Contender::SwathAuto => "swath_auto",
         }
+    }
+
+    /// True if the contender has a row for `op`: every op but the resident path's missing forms.
+    pub fn measures(self, op: BenchOp) -> bool {
+        self != Contender::SwathGpuResident || op.has_resident_form()
+    }
+
+    /// True if the contender runs on the GPU, on its own or split with the CPU.
+    pub fn uses_gpu(self) -> bool {
+        matches!(self, Contender::SwathGpu | Contender::SwathGpuResident | Contender::SwathBoth)
     }
 }
 
@@ -155,7 +191,8 @@ pub struct Matrix {
 impl Matrix {
     /// Cells in the matrix, for the progress bar.
     pub fn cells(&self) -> u64 {
-        (self.exponents.len() * self.ops.len() * self.contenders.len()) as u64
+        let per_size = self.ops.iter().map(|&op| self.contenders.iter().filter(|c| c.measures(op)).count());
+        (self.exponents.len() * per_size.sum::<usize>()) as u64
     }
 
     /// The largest size measured, in elements.
@@ -192,5 +229,19 @@ mod tests {
         assert_eq!(size_name(1 << 20), "2^20");
         assert_eq!(size_name(1), "2^0");
         assert_eq!(size_name(1000), "1000");
+    }
+
+    #[test]
+    fn resident_rows_exist_for_maps_and_reductions_only() {
+        let measured = |op| Contender::SwathGpuResident.measures(op);
+        assert!(measured(BenchOp::Square) && measured(BenchOp::Sum) && measured(BenchOp::Chain10));
+        assert!(!measured(BenchOp::Scan) && !measured(BenchOp::Histogram));
+        assert!(Contender::SwathAuto.measures(BenchOp::Scan));
+        let matrix = Matrix {
+            exponents: vec![10, 12],
+            ops: vec![BenchOp::Sum, BenchOp::Filter],
+            contenders: vec![Contender::Rayon, Contender::SwathGpuResident],
+        };
+        assert_eq!(matrix.cells(), 2 * 3);
     }
 }

@@ -1,7 +1,8 @@
-//! `--plot`: GB/s against log2(n) as an SVG chart, one panel per op, one line per device, the measured
-//! bandwidth as a dashed line, and the CPU/GPU crossover marked.
+//! `--plot`: GB/s against log2(n) as an SVG chart, one panel per op, one line per device (the resident
+//! GPU rows dashed, with triangles, beside the host-path GPU line), the measured bandwidth as a dashed
+//! line, the GPU's device copy as a dotted one, and the CPU/GPU crossover marked.
 
-use super::matrix::{size_name, BenchOp, Contender};
+use super::matrix::{size_name, BenchOp, Contender, CONTENDERS};
 use super::results::{Crossover, Report};
 use crate::failure::Failure;
 use plotters::coord::types::RangedCoordi32;
@@ -38,8 +39,8 @@ fn draw(root: &Area<'_>, report: &Report) -> Drawn {
     for (panel, &op) in panels.split_evenly((1, report.ops.len().max(1))).iter().zip(&report.ops) {
         draw_panel(panel, report, op)?;
     }
-    let footnote = "GB/s: bytes read + written per second, decimal. Dashed: the copy (maps) or read (reductions) \
-                    bandwidth measured in the same run.";
+    let footnote = "GB/s: bytes read + written per second, decimal. Dashed black: the CPU's copy (maps) or read \
+                    (reductions) bandwidth; dotted: the GPU's device copy, the bound of the resident rows.";
     footer.draw(&Text::new(footnote, (12, 6), (FONT, 13).into_font().color(&BLACK.mix(0.7))))?;
     Ok(())
 }
@@ -67,6 +68,9 @@ fn color(contender: Contender) -> RGBColor {
         Contender::Rayon => RGBColor(230, 159, 0),
         Contender::SwathCpu => RGBColor(0, 114, 178),
         Contender::SwathGpu => RGBColor(0, 158, 115),
+        Contender::SwathGpuResident => RGBColor(213, 94, 0),
+        Contender::SwathBoth => RGBColor(86, 180, 233),
+        Contender::SwathAuto => RGBColor(204, 121, 167),
     }
 }
 
@@ -83,7 +87,7 @@ type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordi32
 
 fn draw_panel(area: &Area<'_>, report: &Report, op: BenchOp) -> Drawn {
     let bandwidth = report.bandwidth.gbps(op.bound());
-    let frame = frame(report, op, bandwidth);
+    let frame = frame(report, op, [bandwidth, device_copy(report, op)]);
     let caption = format!("{}: {}", op.name(), op.description());
     let mut chart = ChartBuilder::on(area)
         .caption(caption, (FONT, 17))
@@ -110,6 +114,7 @@ fn draw_panel(area: &Area<'_>, report: &Report, op: BenchOp) -> Drawn {
             .label(format!("{} bandwidth {gbps:.1} GB/s", op.bound().name()))
             .legend(move |(x, y)| DashedPathElement::new([(x, y), (x + 20, y)], 6, 4, dashed));
     }
+    draw_device_copy(&mut chart, report, op, frame)?;
     mark_crossover(&mut chart, report, op, frame)?;
     chart
         .configure_series_labels()
@@ -124,12 +129,12 @@ fn draw_panel(area: &Area<'_>, report: &Report, op: BenchOp) -> Drawn {
 /// One step of log2(n) beyond the sizes on each side; a logarithmic GB/s axis, since from a GPU's
 /// launch-bound small sizes to in-cache CPU rows throughputs span four orders of magnitude, with its top
 /// third left empty for the legend and the notes.
-fn frame(report: &Report, op: BenchOp, bandwidth: Option<f64>) -> Frame {
+fn frame(report: &Report, op: BenchOp, bandwidths: [Option<f64>; 2]) -> Frame {
     let left = report.exponents.iter().min().map_or(0, |&exponent| exponent as i32 - 1);
     let right = report.exponents.iter().max().map_or(0, |&exponent| exponent as i32 + 1);
     let gbps = || {
         let rows = report.rows.iter().filter(|row| row.op == op).filter_map(|row| row.gbps);
-        rows.chain(bandwidth).filter(|&gbps| gbps > 0.0 && gbps.is_finite())
+        rows.chain(bandwidths.into_iter().flatten()).filter(|&gbps| gbps > 0.0 && gbps.is_finite())
     };
     let lowest = gbps().fold(f64::INFINITY, f64::min);
     let highest = gbps().fold(0.0, f64::max);
@@ -140,9 +145,10 @@ fn frame(report: &Report, op: BenchOp, bandwidth: Option<f64>) -> Frame {
     Frame { left, right, bottom, top: bottom * (highest / bottom).powf(1.5) }
 }
 
-/// One line with dots per contender that has rows for `op`.
+/// One line per contender that has rows for `op`: solid with dots, or dashed with triangles for the
+/// resident GPU rows, so that they stand apart from the host-path GPU line.
 fn draw_lines(chart: &mut Chart<'_, '_>, report: &Report, op: BenchOp) -> Drawn {
-    for contender in [Contender::PlainLoop, Contender::Rayon, Contender::SwathCpu, Contender::SwathGpu] {
+    for contender in CONTENDERS {
         let points: Vec<(i32, f64)> = report
             .rows
             .iter()
@@ -153,18 +159,46 @@ fn draw_lines(chart: &mut Chart<'_, '_>, report: &Report, op: BenchOp) -> Drawn 
             continue;
         }
         let line = color(contender).stroke_width(2);
-        chart
-            .draw_series(LineSeries::new(points.iter().copied(), line))?
-            .label(legend_name(report, contender))
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], line));
-        chart.draw_series(points.iter().map(|&point| Circle::new(point, 3, color(contender).filled())))?;
+        let fill = color(contender).filled();
+        if contender == Contender::SwathGpuResident {
+            chart
+                .draw_series(DashedLineSeries::new(points.iter().copied(), 8, 4, line))?
+                .label(legend_name(report, contender))
+                .legend(move |(x, y)| DashedPathElement::new([(x, y), (x + 20, y)], 8, 4, line));
+            chart.draw_series(points.iter().map(|&point| TriangleMarker::new(point, 5, fill)))?;
+        } else {
+            chart
+                .draw_series(LineSeries::new(points.iter().copied(), line))?
+                .label(legend_name(report, contender))
+                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], line));
+            chart.draw_series(points.iter().map(|&point| Circle::new(point, 3, fill)))?;
+        }
     }
+    Ok(())
+}
+
+/// The GPU's device copy, where `op` has resident rows to compare with it.
+fn device_copy(report: &Report, op: BenchOp) -> Option<f64> {
+    let resident = report.rows.iter().any(|row| row.op == op && row.contender == Contender::SwathGpuResident);
+    report.gpu_bandwidth.filter(|_| resident).map(|gpu| gpu.device_copy)
+}
+
+/// The GPU's device copy as a dotted line, where `op` has resident rows.
+fn draw_device_copy(chart: &mut Chart<'_, '_>, report: &Report, op: BenchOp, frame: Frame) -> Drawn {
+    let Some(gbps) = device_copy(report, op) else { return Ok(()) };
+    let dotted = color(Contender::SwathGpuResident).mix(0.8).stroke_width(1);
+    chart
+        .draw_series(DashedLineSeries::new([(frame.left, gbps), (frame.right, gbps)], 2, 3, dotted))?
+        .label(format!("GPU device copy {gbps:.1} GB/s"))
+        .legend(move |(x, y)| DashedPathElement::new([(x, y), (x + 20, y)], 2, 3, dotted));
     Ok(())
 }
 
 fn legend_name(report: &Report, contender: Contender) -> String {
     match contender {
-        Contender::SwathGpu if report.machine.software_gpu() => "swath_gpu (software adapter)".into(),
+        contender if contender.uses_gpu() && report.machine.software_gpu() => {
+            format!("{} (software adapter)", contender.name())
+        }
         _ => contender.name().into(),
     }
 }
@@ -195,7 +229,7 @@ fn mark_crossover(chart: &mut Chart<'_, '_>, report: &Report, op: BenchOp, frame
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::results::fixtures::{cell, report};
+    use crate::bench::results::fixtures::{cell, report, with_gpu};
 
     /// Square at 2^10..2^26 where the GPU wins from 2^18, and sum where it never does.
     fn report_with_a_gpu() -> Report {
@@ -208,9 +242,10 @@ mod tests {
                 cells.push(cell(op, exponent, Contender::Rayon, 10 + n / 2));
                 cells.push(cell(op, exponent, Contender::SwathCpu, cpu));
                 cells.push(cell(op, exponent, Contender::SwathGpu, gpu));
+                cells.push(cell(op, exponent, Contender::SwathGpuResident, 10 + n / 400));
             }
         }
-        report(cells)
+        with_gpu(report(cells))
     }
 
     #[test]
@@ -220,5 +255,6 @@ mod tests {
         assert!(svg.contains("swath_gpu faster from 2^18"));
         assert!(svg.contains("no CPU/GPU crossover up to 2^26"));
         assert!(svg.contains("copy bandwidth") && svg.contains("read bandwidth"));
+        assert!(svg.contains("swath_gpu_resident") && svg.contains("GPU device copy 800.0 GB/s"));
     }
 }

@@ -1,14 +1,17 @@
-//! The report: every measured cell with its throughput, its share of the measured bandwidth and its
-//! speed-up over rayon, and where the GPU starts to beat the CPU.
+//! The report: every measured cell with its throughput, its share of the measured bandwidth (the CPU's,
+//! and for GPU rows the GPU's own), its speed-up over rayon, auto's routing regret, and where the GPU
+//! starts to beat the CPU.
 
+use super::device_bound;
 use super::machine::Machine;
 use super::matrix::{BenchOp, Contender};
 use super::measure::{Budget, Timing};
 use super::probe::Bandwidth;
+use super::regret;
 use super::runner::Measured;
 use crate::format;
 use std::time::Duration;
-use swath::GpuProfile;
+use swath::{Device, GpuBandwidth, GpuProfile};
 
 /// One row of the table.
 #[derive(Debug, Clone)]
@@ -24,6 +27,13 @@ pub struct Row {
     pub fraction_of_bandwidth: Option<f64>,
     /// Median time of rayon over this row's median time: above 1, faster than rayon.
     pub speedup_over_rayon: Option<f64>,
+    /// The share of the GPU's own bound (see `device_bound`): resident rows of the device copy,
+    /// host-path GPU rows of the link; `None` for other rows or without a GPU probe.
+    pub fraction_of_device_bandwidth: Option<f64>,
+    /// swath_auto rows: the median over the fastest of swath_cpu, swath_gpu, swath_both (see `regret`).
+    pub regret: Option<f64>,
+    /// swath_auto and swath_both rows: where the warm-up run went.
+    pub ran_on: Option<Device>,
 }
 
 /// Everything the table, the JSON and the chart show.
@@ -31,6 +41,8 @@ pub struct Row {
 pub struct Report {
     pub machine: Machine,
     pub bandwidth: Bandwidth,
+    /// The GPU's copy and transfer bandwidth, measured in the same run; `None` without a GPU.
+    pub gpu_bandwidth: Option<GpuBandwidth>,
     pub budget: Budget,
     pub ops: Vec<BenchOp>,
     pub exponents: Vec<u32>,
@@ -50,22 +62,28 @@ pub enum Crossover {
     From(usize),
 }
 
-/// Rows for the measured cells, compared with `bandwidth` and with the rayon row of the same op and size.
-pub fn rows(cells: Vec<Measured>, bandwidth: &Bandwidth) -> Vec<Row> {
+/// Rows for the measured cells, compared with `bandwidth` (and `gpu`, for GPU rows), with the rayon row
+/// of the same op and size, and, for swath_auto, with the options it chose from.
+pub fn rows(cells: Vec<Measured>, bandwidth: &Bandwidth, gpu: Option<&GpuBandwidth>) -> Vec<Row> {
     let rayon_medians: Vec<(BenchOp, usize, Duration)> = cells
         .iter()
         .filter(|cell| cell.contender == Contender::Rayon)
         .map(|cell| (cell.op, cell.n, cell.timing.median))
         .collect();
-    cells
+    let mut rows: Vec<Row> = cells
         .into_iter()
         .map(|cell| {
             let gbps = format::gigabytes_per_second(cell.op.bytes(cell.n), cell.timing.median);
             let bound = bandwidth.gbps(cell.op.bound());
             let rayon = rayon_medians.iter().find(|(op, n, _)| *op == cell.op && *n == cell.n);
+            let median = cell.timing.median;
             Row {
                 fraction_of_bandwidth: gbps.zip(bound).map(|(gbps, bound)| gbps / bound),
-                speedup_over_rayon: rayon.and_then(|&(_, _, median)| ratio(median, cell.timing.median)),
+                speedup_over_rayon: rayon.and_then(|&(_, _, rayon)| ratio(rayon, median)),
+                fraction_of_device_bandwidth: gpu
+                    .and_then(|gpu| device_bound::fraction(cell.op, cell.n, cell.contender, median, gpu)),
+                regret: None,
+                ran_on: cell.ran_on,
                 op: cell.op,
                 n: cell.n,
                 contender: cell.contender,
@@ -74,7 +92,12 @@ pub fn rows(cells: Vec<Measured>, bandwidth: &Bandwidth) -> Vec<Row> {
                 gbps,
             }
         })
-        .collect()
+        .collect();
+    let regrets: Vec<Option<f64>> = rows.iter().map(|row| regret::of(&rows, row)).collect();
+    for (row, regret) in rows.iter_mut().zip(regrets) {
+        row.regret = regret;
+    }
+    rows
 }
 
 fn ratio(numerator: Duration, denominator: Duration) -> Option<f64> {
@@ -108,6 +131,11 @@ impl Report {
     pub fn has_gpu_rows(&self) -> bool {
         self.rows.iter().any(|row| row.contender == Contender::SwathGpu)
     }
+
+    /// True if any swath_auto row was measured.
+    pub fn has_auto_rows(&self) -> bool {
+        self.rows.iter().any(|row| row.contender == Contender::SwathAuto)
+    }
 }
 
 /// Reports built from made-up timings, for the tests of the report and of its renderings.
@@ -123,7 +151,7 @@ pub mod fixtures {
 
     /// A cell of `op` over 2^`exponent` elements whose runs took `micros` each.
     pub fn cell(op: BenchOp, exponent: u32, contender: Contender, micros: u64) -> Measured {
-        Measured { op, n: 1 << exponent, contender, timing: timing(micros), gpu_profile: None }
+        Measured { op, n: 1 << exponent, contender, timing: timing(micros), gpu_profile: None, ran_on: None }
     }
 
     /// A report of `cells`, with a read bandwidth of 10 GB/s and a copy bandwidth of 5.37 GB/s.
@@ -141,13 +169,26 @@ pub mod fixtures {
         exponents.dedup();
         Report {
             machine: Machine::new(2, None, "none in this test".into()),
-            rows: rows(cells, &bandwidth),
+            rows: rows(cells, &bandwidth, None),
             bandwidth,
+            gpu_bandwidth: None,
             budget: Budget { repeat: 5, per_cell: CELL_BUDGET },
             ops,
             exponents,
             notes: vec![],
         }
+    }
+
+    /// `report` with a GPU probe of 800 GB/s device copy, 20 GB/s upload and 10 GB/s readback, its
+    /// rows' device shares computed from it.
+    pub fn with_gpu(mut report: Report) -> Report {
+        let gpu = GpuBandwidth { bytes: 1 << 28, device_copy: 800.0, upload: 20.0, readback: 10.0, timestamps: true };
+        for row in &mut report.rows {
+            let (op, n, contender, median) = (row.op, row.n, row.contender, row.timing.median);
+            row.fraction_of_device_bandwidth = super::device_bound::fraction(op, n, contender, median, &gpu);
+        }
+        report.gpu_bandwidth = Some(gpu);
+        report
     }
 }
 

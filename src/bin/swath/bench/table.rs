@@ -1,8 +1,9 @@
 //! The report as text on stdout: what it was measured on, the bandwidth probes, one row per cell, the
-//! GPU phases and the CPU/GPU crossover.
+//! GPU phases, the CPU/GPU crossover and the worst routing regret.
 
-use super::matrix::{size_name, Bound, Contender};
+use super::matrix::{size_name, Bound};
 use super::measure::{MIN_RUNS, MIN_SAMPLE};
+use super::regret;
 use super::results::{Crossover, Report, Row};
 use crate::failure::Failure;
 use crate::format;
@@ -19,6 +20,10 @@ pub fn write(out: &mut impl Write, report: &Report) -> Result<(), Failure> {
         write_gpu_phases(out, report)?;
         writeln!(out)?;
         write_crossovers(out, report)?;
+    }
+    if let Some(worst) = regret::worst(&report.rows) {
+        writeln!(out)?;
+        writeln!(out, "worst routing regret: {worst}")?;
     }
     for note in &report.notes {
         writeln!(out, "note: {note}")?;
@@ -50,6 +55,7 @@ fn write_header(out: &mut impl Write, report: &Report) -> Result<(), Failure> {
         format::bytes(bandwidth.n as u64 * 4),
         bandwidth.copy.runs.min(bandwidth.read.runs)
     )?;
+    write_gpu_bandwidth(out, report)?;
     writeln!(
         out,
         "method:    one warm-up, then {} timed runs per cell (fewer, at least {MIN_RUNS}, where a cell would pass ~{} s);",
@@ -60,6 +66,29 @@ fn write_header(out: &mut impl Write, report: &Report) -> Result<(), Failure> {
     writeln!(out, "columns:   median and min..max of the timed runs; GB/s = bytes read + written per second (1e9);")?;
     writeln!(out, "           % bw = share of the copy (maps) or read (sum, sumsq) bandwidth above;")?;
     writeln!(out, "           vs rayon = rayon's median time / this row's")?;
+    if report.gpu_bandwidth.is_some() {
+        writeln!(out, "           % dev = share of the GPU's own bound: the device copy for resident rows (bytes")?;
+        writeln!(
+            out,
+            "           counted as for GB/s), upload + readback for swath_gpu rows (the time the link needs)"
+        )?;
+    }
+    if report.has_auto_rows() {
+        writeln!(out, "           regret = swath_auto's median / the fastest of swath_cpu, swath_gpu, swath_both")?;
+    }
+    Ok(())
+}
+
+/// The GPU's own probes, when there is a GPU.
+fn write_gpu_bandwidth(out: &mut impl Write, report: &Report) -> Result<(), Failure> {
+    let Some(gpu) = &report.gpu_bandwidth else { return Ok(()) };
+    let clock = if gpu.timestamps { "GPU timestamps" } else { "host clock" };
+    writeln!(
+        out,
+        "gpu bw:    device copy {:.2} GB/s (read + write), upload {:.2} GB/s, readback {:.2} GB/s;",
+        gpu.device_copy, gpu.upload, gpu.readback
+    )?;
+    writeln!(out, "           copies of {}, median of 5, timed by {clock}", format::bytes(gpu.bytes))?;
     Ok(())
 }
 
@@ -69,30 +98,83 @@ fn op_width(report: &Report) -> usize {
     report.ops.iter().map(|op| op.name().len()).max().unwrap_or(0).max(7)
 }
 
+/// How a column lines up: its width, the spaces before it, and which side it keeps to.
+#[derive(Clone, Copy)]
+struct Column {
+    heading: &'static str,
+    width: usize,
+    gap: usize,
+    left: bool,
+}
+
+const fn column(heading: &'static str, width: usize, gap: usize, left: bool) -> Column {
+    Column { heading, width, gap, left }
+}
+
+/// The columns of this report: `% dev` only with a GPU probe, `regret` only with swath_auto rows.
+fn columns(report: &Report) -> Vec<Column> {
+    let device_width = report.rows.iter().map(|row| device_name(report, row).len()).max().unwrap_or(0).max(14);
+    let mut columns = vec![
+        column("op", op_width(report), 0, true),
+        column("n", 5, 1, true),
+        column("device", device_width, 1, true),
+        column("median", 10, 1, false),
+        column("min..max", 21, 2, true),
+        column("GB/s", 8, 1, false),
+        column("% bw", 6, 1, false),
+    ];
+    if report.gpu_bandwidth.is_some() {
+        columns.push(column("% dev", 6, 1, false));
+    }
+    columns.push(column("vs rayon", 9, 1, false));
+    if report.has_auto_rows() {
+        columns.push(column("regret", 7, 1, false));
+    }
+    columns.push(column("runs", 5, 1, false));
+    columns
+}
+
+/// The texts of `row` under `columns`.
+fn cells(report: &Report, row: &Row, columns: &[Column]) -> Vec<String> {
+    let timing = &row.timing;
+    let percent = |fraction: Option<f64>| fraction.map_or_else(|| "-".into(), |f| format!("{:.0}%", 100.0 * f));
+    let times = |ratio: Option<f64>| ratio.map_or_else(|| "-".into(), |r| format!("{r:.2}x"));
+    let lowered = if timing.lowered { "*" } else { "" };
+    columns
+        .iter()
+        .map(|column| match column.heading {
+            "op" => row.op.name().to_string(),
+            "n" => size_name(row.n),
+            "device" => device_name(report, row),
+            "median" => duration(timing.median),
+            "min..max" => spread(timing.min, timing.max),
+            "GB/s" => row.gbps.map_or_else(|| "-".into(), |gbps| format!("{gbps:.2}")),
+            "% bw" => percent(row.fraction_of_bandwidth),
+            "% dev" => percent(row.fraction_of_device_bandwidth),
+            "vs rayon" => times(row.speedup_over_rayon),
+            "regret" => times(row.regret),
+            _ => format!("{}{lowered}", timing.runs),
+        })
+        .collect()
+}
+
+/// One line of the table: `texts` laid out under `columns`.
+fn line(columns: &[Column], texts: &[String]) -> String {
+    let mut line = String::new();
+    for (column, text) in columns.iter().zip(texts) {
+        line.push_str(&" ".repeat(column.gap));
+        let width = column.width;
+        line.push_str(&if column.left { format!("{text:<width$}") } else { format!("{text:>width$}") });
+    }
+    line.trim_end().to_string()
+}
+
 fn write_rows(out: &mut impl Write, report: &Report) -> Result<(), Failure> {
-    let ow = op_width(report);
-    writeln!(
-        out,
-        "{:<ow$} {:<5} {:<14} {:>10}  {:<21} {:>8} {:>6} {:>9} {:>5}",
-        "op", "n", "device", "median", "min..max", "GB/s", "% bw", "vs rayon", "runs"
-    )?;
+    let columns = columns(report);
+    let headings: Vec<String> = columns.iter().map(|column| column.heading.to_string()).collect();
+    writeln!(out, "{}", line(&columns, &headings))?;
     for row in &report.rows {
-        let timing = &row.timing;
-        let spread = spread(timing.min, timing.max);
-        let lowered = if timing.lowered { "*" } else { "" };
-        writeln!(
-            out,
-            "{:<ow$} {:<5} {:<14} {:>10}  {:<21} {:>8} {:>6} {:>9} {:>5}",
-            row.op.name(),
-            size_name(row.n),
-            device_name(report, row),
-            duration(timing.median),
-            spread,
-            row.gbps.map_or_else(|| "-".into(), |gbps| format!("{gbps:.2}")),
-            row.fraction_of_bandwidth.map_or_else(|| "-".into(), |fraction| format!("{:.0}%", 100.0 * fraction)),
-            row.speedup_over_rayon.map_or_else(|| "-".into(), |speedup| format!("{speedup:.2}x")),
-            format!("{}{lowered}", timing.runs),
-        )?;
+        writeln!(out, "{}", line(&columns, &cells(report, row, &columns)))?;
     }
     if report.rows.iter().any(|row| row.timing.lowered) {
         writeln!(out, "* fewer runs than --repeat, to keep the cell near {} s", report.budget.per_cell.as_secs())?;
@@ -131,10 +213,12 @@ fn scaled(elapsed: Duration) -> (String, &'static str) {
     }
 }
 
-/// The contender's name, with `(sw)` on GPU rows measured on a software adapter.
+/// The contender's name, with `(sw)` on rows that used a software adapter (auto's, where its warm-up
+/// went to the GPU).
 fn device_name(report: &Report, row: &Row) -> String {
     let name = row.contender.name();
-    if row.contender == Contender::SwathGpu && report.machine.software_gpu() {
+    let used_gpu = row.contender.uses_gpu() || row.ran_on.is_some_and(|device| device != swath::Device::Cpu);
+    if used_gpu && report.machine.software_gpu() {
         format!("{name}(sw)")
     } else {
         name.to_string()
