@@ -58,18 +58,20 @@ pub(crate) fn copy_of<T: Element>(values: &[T]) -> Result<Vec<T>> {
 
 /// Bytes from which [`copy_bytes`] copies in parallel: below it, waking
 /// the pool costs more than one core's copy.
-const PARALLEL_COPY_FROM: usize = 4 << 20;
+pub(crate) const PARALLEL_COPY_FROM: usize = 4 << 20;
+
+/// Bytes of one task of a parallel copy.
+pub(crate) const COPY_PIECE: usize = 1 << 20;
 
 /// Copies `src` into `dst` (of equal length), in pieces on the current
 /// rayon pool when large. Memory a GPU maps for the host (staging and
 /// readback buffers) is often uncached or write-combined, where one core
 /// copies slower than the link to the device moves the bytes.
 pub(crate) fn copy_bytes(dst: &mut [u8], src: &[u8]) {
-    const PIECE: usize = 1 << 20;
     if src.len() < PARALLEL_COPY_FROM {
         dst.copy_from_slice(src);
     } else {
-        dst.par_chunks_mut(PIECE).zip(src.par_chunks(PIECE)).for_each(|(dst, src)| dst.copy_from_slice(src));
+        dst.par_chunks_mut(COPY_PIECE).zip(src.par_chunks(COPY_PIECE)).for_each(|(dst, src)| dst.copy_from_slice(src));
     }
 }
 

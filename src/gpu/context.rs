@@ -211,11 +211,6 @@ impl Context {
         self.wait_for(Some(submission))
     }
 
-    /// Waits for every submission so far.
-    pub fn wait_idle(&self) -> Result<(), GpuError> {
-        self.wait_for(None)
-    }
-
     fn wait_for(&self, submission_index: Option<wgpu::SubmissionIndex>) -> Result<(), GpuError> {
         let waited = self.device.poll(wgpu::PollType::Wait { submission_index, timeout: Some(self.timeout) });
         if let Some(lost) = self.lost() {

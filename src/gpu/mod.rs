@@ -186,11 +186,6 @@ impl Gpu {
         result
     }
 
-    /// Waits until the device has finished every command submitted so far.
-    pub fn wait_idle(&self) -> Result<(), GpuError> {
-        self.ctx.wait_idle()
-    }
-
     /// Host–device traffic so far.
     pub fn transfers(&self) -> Transfers {
         self.ctx.counters.snapshot()

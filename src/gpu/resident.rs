@@ -55,7 +55,7 @@ impl DeviceArray {
             .map(|range| {
                 let buffer = Pool::create(&ctx.device, range.len() as u64, true);
                 let mut view = buffer.get_mapped_range_mut(..).map_err(|e| GpuError::Validation(e.to_string()))?;
-                crate::fresh::copy_bytes(&mut view, &bytes[range]);
+                super::stream::write_mapped(view.slice(..), &bytes[range]);
                 drop(view);
                 buffer.unmap();
                 Ok(buffer)

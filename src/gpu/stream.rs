@@ -174,7 +174,7 @@ impl<'c> Uploads<'c> {
             }
             let mut view =
                 staging.get_mapped_range_mut(..bytes.len() as u64).map_err(|e| GpuError::Validation(e.to_string()))?;
-            crate::fresh::copy_bytes(&mut view, bytes);
+            write_mapped(view.slice(..), bytes);
             drop(view);
             staging.unmap();
             encoder.copy_buffer_to_buffer(staging, 0, &self.inputs[slot], 0, bytes.len() as u64);
@@ -193,4 +193,27 @@ impl<'c> Uploads<'c> {
         let sizes = self.columns.iter().map(|c| (n * c.dtype().size()) as u64);
         self.inputs.iter().zip(sizes).map(|(buffer, bytes)| super::binding(buffer, 0, bytes)).collect()
     }
+}
+
+/// Copies `src` into mapped memory (of the same length), in pieces on the
+/// current rayon pool when large, as [`crate::fresh::copy_bytes`] does for
+/// host memory: one core may write mapped memory slower than the link.
+pub(super) fn write_mapped(view: wgpu::WriteOnly<'_, [u8]>, src: &[u8]) {
+    use crate::fresh::{COPY_PIECE, PARALLEL_COPY_FROM};
+    use rayon::prelude::*;
+    if src.len() < PARALLEL_COPY_FROM {
+        let mut view = view;
+        view.copy_from_slice(src);
+        return;
+    }
+    // Fixed-size pieces: a view of an array may go to another thread, a
+    // view of a slice may not.
+    let (pieces, mut tail) = view.into_chunks::<COPY_PIECE>();
+    let pieces: Vec<wgpu::WriteOnly<'_, [u8; COPY_PIECE]>> = pieces.into_iter().collect();
+    let sources = src.chunks_exact(COPY_PIECE);
+    tail.copy_from_slice(sources.remainder());
+    pieces.into_par_iter().zip(src.par_chunks_exact(COPY_PIECE)).for_each(|(to, from)| {
+        let mut to: wgpu::WriteOnly<'_, [u8]> = to.into();
+        to.copy_from_slice(from);
+    });
 }
