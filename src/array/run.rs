@@ -31,7 +31,7 @@ pub(crate) struct Known {
 
 impl Engine {
     /// `values` as an [`Array`]: uploaded once to the GPU if jobs on it
-    /// would run there (the `gpu` policy, or `auto` with a GPU whose
+    /// would run there (the `gpu` policy, or `auto` with a hardware GPU whose
     /// kernels stream memory faster than the CPU pool), else kept in host
     /// memory. Takes a `Vec` without copying (a slice is copied).
     ///
@@ -63,9 +63,9 @@ impl Engine {
         crate::Pipeline::new(self)
     }
 
-    /// The GPU new arrays of `dtype` go to, if any: under `auto`, one
-    /// whose kernels stream memory faster than the CPU pool, for arrays
-    /// worth a launch.
+    /// The GPU new arrays of `dtype` go to, if any: under `auto`, a
+    /// hardware one whose kernels stream memory faster than the CPU pool,
+    /// for arrays worth a launch.
     fn gpu_for_arrays(&self, dtype: DType, len: usize) -> Option<Arc<Gpu>> {
         // Checked first: a small array under `auto` does not open the GPU.
         let may_want = match self.policy() {
@@ -78,7 +78,10 @@ impl Engine {
         }
         let gpu = self.current_gpu()?;
         let traits = gpu.traits();
-        let wanted = self.policy() == Policy::Gpu || {
+        // A software adapter computes on the pool's own cores: under `auto`
+        // an array placed there only adds an upload, and a readback for
+        // every job the CPU then runs on it.
+        let wanted = self.policy() == Policy::Gpu || !traits.software && {
             let model = self.cost_model();
             // A map over the array reads and writes it: from the caches or from memory.
             let streamed = (2 * len * dtype.size()) as f64;
