@@ -118,7 +118,9 @@ fn bincount_of_resident_keys_counts_as_the_engine_does() {
 
 #[test]
 fn a_filter_on_the_gpu_reads_back_only_its_count_when_its_length_is_needed() {
-    let Some(engine) = segmented_gpu() else { return };
+    // An engine of its own, so that no other test's traffic is counted.
+    let builder = Engine::builder().policy(Policy::Gpu).chunk_bytes(1 << 16);
+    let Some(engine) = gpu_engine_from("a filter's pending length", builder) else { return };
     let reference = shared_cpu_engine();
     let predicate = Expr::parse("x > 0.5").unwrap();
     for len in [100_000, LENS[4]] {
@@ -142,6 +144,11 @@ fn a_filter_on_the_gpu_reads_back_only_its_count_when_its_length_is_needed() {
         let sums_want = reference.scan(&values, Scan::inclusive(Reduce::Sum)).unwrap();
         assert_same_elements(&sums.to_vec().unwrap(), &sums_want, "the scan");
         assert_eq!(counts.to_vec().unwrap(), reference.histogram(&values, 10, -2.0, 2.0).unwrap());
+        // Segments that keep every value are already in place; none kept is an empty array.
+        let every = xs.filter(&Expr::parse("i >= 0").unwrap()).unwrap();
+        assert_same_elements(&every.to_vec().unwrap(), &values, "a filter that keeps everything");
+        let none = xs.filter(&Expr::parse("x > 10 && x < 100").unwrap()).unwrap();
+        assert!(none.is_empty() && none.on_gpu() && none.to_vec().unwrap().is_empty(), "a filter that keeps nothing");
     }
 }
 

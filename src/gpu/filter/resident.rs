@@ -22,6 +22,7 @@ use crate::canonical::tiles;
 use crate::error::GpuError;
 use crate::expr::program::{Program, Scalar};
 use crate::gpu::kernel::filter::Merged;
+use crate::gpu::kernel::Layout;
 use crate::gpu::resident::{foreign, DeviceArray};
 use crate::gpu::scan::CountScan;
 use crate::gpu::scratch::{param_slot_bytes, read_back, Role};
@@ -138,7 +139,65 @@ impl ResidentFilter<'_> {
             return Ok(());
         }
         let segment = DeviceArray::segment_len(ctx);
-        let most_tiles = tiles(segment.min(self.len));
+        let mut passes = Passes::open(ctx, cache, self.kernels, segments, tiles(segment.min(self.len)))?;
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        for k in 0..segments {
+            let start = k * segment;
+            let (n, slot) = (segment.min(self.len - start), 2 * k as u64 * passes.slot_bytes);
+            let t = tiles(n);
+            let params =
+                passes.count_layout.bytes(n as u32, start as u32, Some(Scalar::U32(0)), &self.predicate.consts);
+            ctx.queue.write_buffer(&passes.params, slot, &params);
+            Launch {
+                pipeline: &passes.count,
+                params: binding(&passes.params, slot, passes.count_layout.size as u64),
+                dst: binding(&passes.tile_counts, 0, t as u64 * 4),
+                inputs: self.predicate.columns.iter().map(|&c| self.arrays[c].binding(k, n)).collect(),
+                groups: t,
+            }
+            .encode(ctx, &mut encoder, None);
+            passes.offsets(ctx, &mut encoder, t, (counts, k))?;
+            let slot = slot + passes.slot_bytes;
+            let params = passes.write_layout.bytes(n as u32, start as u32, None, &self.merged.program.consts);
+            ctx.queue.write_buffer(&passes.params, slot, &params);
+            let inputs = self.merged.program.columns.iter().map(|&c| self.arrays[c].binding(k, n));
+            Launch {
+                pipeline: &passes.write,
+                params: binding(&passes.params, slot, passes.write_layout.size as u64),
+                dst: staged.binding(k, n),
+                inputs: inputs.chain([binding(&passes.offsets, 0, (t as u64 + 2) * 4)]).collect(),
+                groups: t,
+            }
+            .encode(ctx, &mut encoder, None);
+        }
+        ctx.submit([encoder.finish()]);
+        Ok(())
+    }
+}
+
+/// The pipelines and buffers every segment of a compaction uses in turn
+/// (commands of one encoder run in order), and a parameter slot per dispatch.
+struct Passes {
+    count: wgpu::ComputePipeline,
+    count_layout: Layout,
+    write: wgpu::ComputePipeline,
+    write_layout: Layout,
+    params: wgpu::Buffer,
+    slot_bytes: u64,
+    tile_counts: wgpu::Buffer,
+    offsets: wgpu::Buffer,
+    scan: CountScan,
+}
+
+impl Passes {
+    /// For `segments` segments of at most `most_tiles` tiles.
+    fn open(
+        ctx: &Context,
+        cache: &KernelCache,
+        kernels: &Kernels,
+        segments: usize,
+        most_tiles: usize,
+    ) -> Result<Passes, GpuError> {
         let buffer = |label, bytes: usize, usage| {
             let size = bytes.next_multiple_of(4) as u64;
             ctx.device.create_buffer(&wgpu::BufferDescriptor {
@@ -149,50 +208,40 @@ impl ResidentFilter<'_> {
             })
         };
         use wgpu::BufferUsages as Usage;
-        let tile_counts = buffer("swath tile counts", most_tiles * 4, Usage::STORAGE | Usage::COPY_SRC);
-        let offsets = buffer("swath tile offsets", (most_tiles + 2) * 4, Usage::STORAGE | Usage::COPY_DST);
-        let (count_layout, write_layout) = (self.kernels.count.layout(), self.kernels.write.layout());
+        let (count_layout, write_layout) = (kernels.count.layout(), kernels.write.layout());
         let slot_bytes = param_slot_bytes(count_layout.size.max(write_layout.size));
-        let params =
-            buffer("swath filter parameters", slot_bytes as usize * 2 * segments, Usage::UNIFORM | Usage::COPY_DST);
-        let (count_pipeline, write_pipeline) =
-            (cache.get(ctx, &self.kernels.count)?, cache.get(ctx, &self.kernels.write)?);
-        let mut scan = CountScan::new(ctx, cache, segments, most_tiles)?;
-        let mut encoder = ctx.device.create_command_encoder(&Default::default());
-        for k in 0..segments {
-            let start = k * segment;
-            let (n, slot) = (segment.min(self.len - start), 2 * k as u64 * slot_bytes);
-            let t = tiles(n);
-            let bytes = count_layout.bytes(n as u32, start as u32, Some(Scalar::U32(0)), &self.predicate.consts);
-            ctx.queue.write_buffer(&params, slot, &bytes);
-            Launch {
-                pipeline: &count_pipeline,
-                params: binding(&params, slot, count_layout.size as u64),
-                dst: binding(&tile_counts, 0, t as u64 * 4),
-                inputs: self.predicate.columns.iter().map(|&c| self.arrays[c].binding(k, n)).collect(),
-                groups: t,
-            }
-            .encode(ctx, &mut encoder, None);
-            // The offsets: 0, the inclusive scan of the counts (whose last
-            // is the segment's kept count), then 0 (no rejected values).
-            let scanned = scan.encode(ctx, &mut encoder, tile_counts.clone(), t)?;
-            encoder.clear_buffer(&offsets, 0, None);
-            encoder.copy_buffer_to_buffer(&scanned, 0, &offsets, 4, t as u64 * 4);
-            encoder.copy_buffer_to_buffer(&scanned, (t as u64 - 1) * 4, counts, k as u64 * 4, 4);
-            let slot = slot + slot_bytes;
-            let bytes = write_layout.bytes(n as u32, start as u32, None, &self.merged.program.consts);
-            ctx.queue.write_buffer(&params, slot, &bytes);
-            let inputs = self.merged.program.columns.iter().map(|&c| self.arrays[c].binding(k, n));
-            Launch {
-                pipeline: &write_pipeline,
-                params: binding(&params, slot, write_layout.size as u64),
-                dst: staged.binding(k, n),
-                inputs: inputs.chain([binding(&offsets, 0, (t as u64 + 2) * 4)]).collect(),
-                groups: t,
-            }
-            .encode(ctx, &mut encoder, None);
-        }
-        ctx.submit([encoder.finish()]);
+        Ok(Passes {
+            count: cache.get(ctx, &kernels.count)?,
+            count_layout,
+            write: cache.get(ctx, &kernels.write)?,
+            write_layout,
+            params: buffer(
+                "swath filter parameters",
+                slot_bytes as usize * 2 * segments,
+                Usage::UNIFORM | Usage::COPY_DST,
+            ),
+            slot_bytes,
+            tile_counts: buffer("swath tile counts", most_tiles * 4, Usage::STORAGE | Usage::COPY_SRC),
+            offsets: buffer("swath tile offsets", (most_tiles + 2) * 4, Usage::STORAGE | Usage::COPY_DST),
+            scan: CountScan::new(ctx, cache, segments, most_tiles)?,
+        })
+    }
+
+    /// Encodes the write kernel's offsets from the `tiles` counts of one
+    /// segment: 0, the inclusive scan of the counts (whose last is the
+    /// segment's kept count), then 0 (no rejected values are written);
+    /// and copies the kept count into `counts[k]`.
+    fn offsets(
+        &mut self,
+        ctx: &Context,
+        encoder: &mut wgpu::CommandEncoder,
+        tiles: usize,
+        (counts, k): (&wgpu::Buffer, usize),
+    ) -> Result<(), GpuError> {
+        let scanned = self.scan.encode(ctx, encoder, self.tile_counts.clone(), tiles)?;
+        encoder.clear_buffer(&self.offsets, 0, None);
+        encoder.copy_buffer_to_buffer(&scanned, 0, &self.offsets, 4, tiles as u64 * 4);
+        encoder.copy_buffer_to_buffer(&scanned, (tiles as u64 - 1) * 4, counts, k as u64 * 4, 4);
         Ok(())
     }
 }
