@@ -114,6 +114,14 @@ fn bincount_of_resident_keys_counts_as_the_engine_does() {
             check_array(&us, us.bincount(30).unwrap(), &reference.bincount(&ukeys, 30).unwrap(), &what);
         }
     }
+    // Counts longer than a segment land in a multi-segment array.
+    let mut rng = Rng::labelled("wide keys");
+    let keys: Vec<u32> = (0..5000).map(|_| (rng.next_u64() % 600_000) as u32).collect();
+    for (name, engine) in engines() {
+        let xs = engine.array(keys.clone());
+        let want = reference.bincount(&keys, 550_000).unwrap();
+        check_array(&xs, xs.bincount(550_000).unwrap(), &want, &format!("bincount in 550,000 bins on {name}"));
+    }
 }
 
 #[test]

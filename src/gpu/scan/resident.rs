@@ -81,7 +81,9 @@ impl Gpu {
             }
             // The canonical scan of a prefix is the prefix of the scan, so
             // element i + 1 of the exclusive scan is element i of the
-            // inclusive one, as the host path computes it.
+            // inclusive one, as the host path computes it. Shifting costs
+            // a copy on the device: a kernel cannot write one place on,
+            // across a segment's end, without binding the next segment.
             let inclusive = DeviceArray::new(ctx, &self.pool, dtype, len);
             let mut encoder = encode_resident(ctx, &self.kernels, scratch, program, arrays, scan.reduce, &inclusive)?;
             encode_shift(ctx, &mut encoder, &inclusive, &out);
