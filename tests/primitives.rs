@@ -1,7 +1,7 @@
 //! Scan, compaction, argmin/argmax and histograms on both paths: each
 //! against a reference written here, over random data with NaN and
 //! infinities, odd lengths and every dtype, on 1 and 2 threads and on
-//! the GPU (lavapipe in CI).
+//! the GPU (lavapipe in CI), over host slices and resident arrays.
 
 mod common;
 
@@ -11,5 +11,7 @@ mod argbest;
 mod filter;
 #[path = "primitives/histogram.rs"]
 mod histogram;
+#[path = "primitives/resident.rs"]
+mod resident;
 #[path = "primitives/scan.rs"]
 mod scan;

@@ -30,8 +30,11 @@
 //! long as it, or anything computed from it, exists.
 
 mod fuse;
+mod pending;
 mod pipeline;
+mod primitives;
 mod run;
+mod single;
 
 pub(crate) use pipeline::StageSpec;
 pub use pipeline::{Outputs, Pipeline};
@@ -44,8 +47,10 @@ use crate::exec::chain::evaluate;
 use crate::expr::program::Program;
 use crate::expr::var;
 use crate::fresh::result_vec;
-use crate::gpu::DeviceArray;
+use crate::gpu::{Compacted, DeviceArray};
 use crate::op::{Op, Reduce};
+use pending::Pending;
+use single::Rerun;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -67,11 +72,14 @@ impl<T: Element> Clone for Array<T> {
 
 impl<T: Element> std::fmt::Debug for Array<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Array")
-            .field("dtype", &self.raw.dtype)
-            .field("len", &self.raw.len)
-            .field("on_gpu", &self.on_gpu())
-            .finish()
+        let mut fields = f.debug_struct("Array");
+        fields.field("dtype", &self.raw.dtype);
+        // Formatting does not ask the device for a length it still holds.
+        match self.raw.settled() {
+            Some((len, _)) => fields.field("len", &len),
+            None => fields.field("len", &"on the device"),
+        };
+        fields.field("on_gpu", &self.on_gpu()).finish()
     }
 }
 
@@ -84,19 +92,20 @@ impl<T: Element> Array<T> {
         &self.raw
     }
 
-    /// Number of elements.
+    /// Number of elements. The result of a filter on the GPU learns its
+    /// length here, or at its first use, by reading back only the count.
     pub fn len(&self) -> usize {
-        self.raw.len
+        self.raw.len()
     }
 
     /// True if the array has no elements.
     pub fn is_empty(&self) -> bool {
-        self.raw.len == 0
+        self.raw.len() == 0
     }
 
     /// True if the values live in GPU memory.
     pub fn on_gpu(&self) -> bool {
-        matches!(self.raw.store, Store::Device(_))
+        self.raw.on_gpu()
     }
 
     /// The values, copied to a new vector (one readback from the GPU).
@@ -107,10 +116,10 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), swath::Error>(())
     /// ```
     pub fn to_vec(&self) -> Result<Vec<T>> {
-        match &self.raw.store {
+        match self.raw.store() {
             Store::Host(data) => self.raw.engine.on_pool(|| data.to_vec()),
             Store::Device(device) => {
-                let mut out = result_vec::<T>(self.raw.len)?;
+                let mut out = result_vec::<T>(device.len)?;
                 match self.raw.engine.read_device(device, &mut out) {
                     Ok(()) => Ok(out),
                     Err(_) => {
@@ -136,9 +145,9 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), swath::Error>(())
     /// ```
     pub fn into_vec(self) -> Result<Vec<T>> {
-        let Raw { engine, dtype, len, store, origin } = self.raw;
-        match store {
-            Store::Host(data) => {
+        let Raw { engine, dtype, held, origin } = self.raw;
+        match held {
+            Held::Known(_, Store::Host(data)) => {
                 // The origin of host values is those values: let go of it first.
                 drop(origin);
                 match data.into_vec::<T>() {
@@ -146,7 +155,7 @@ impl<T: Element> Array<T> {
                     Err(shared) => engine.on_pool(|| shared.to_vec()),
                 }
             }
-            store => Array::<T>::from_raw(Raw { engine, dtype, len, store, origin }).to_vec(),
+            held => Array::<T>::from_raw(Raw { engine, dtype, held, origin }).to_vec(),
         }
     }
 
@@ -161,8 +170,8 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), swath::Error>(())
     /// ```
     pub fn item(&self) -> Result<T> {
-        if self.raw.len != 1 {
-            return Err(Error::LengthMismatch { input: self.raw.len, output: 1 });
+        if self.raw.len() != 1 {
+            return Err(Error::LengthMismatch { input: self.raw.len(), output: 1 });
         }
         Ok(self.to_vec()?[0])
     }
@@ -210,16 +219,64 @@ impl<T: Element> Array<T> {
 pub(crate) struct Raw {
     pub engine: Engine,
     pub dtype: DType,
-    pub len: usize,
-    pub store: Store,
+    held: Held,
     pub origin: Arc<Origin>,
 }
 
+/// An array's length and where its values are.
+#[derive(Clone)]
+enum Held {
+    Known(usize, Store),
+    /// A compaction on the GPU whose length is still on the device (see
+    /// [`pending`]); clones share its resolution.
+    Pending(Arc<Pending>),
+}
+
 impl Raw {
+    pub fn new(engine: Engine, dtype: DType, len: usize, store: Store, origin: Arc<Origin>) -> Raw {
+        Raw { engine, dtype, held: Held::Known(len, store), origin }
+    }
+
+    /// The result of a compaction on the GPU, its length still there.
+    pub fn pending(engine: Engine, dtype: DType, compacted: Compacted, origin: Arc<Origin>) -> Raw {
+        Raw { engine, dtype, held: Held::Pending(Arc::new(Pending::new(compacted))), origin }
+    }
+
+    /// Number of elements (resolving a pending length).
+    pub fn len(&self) -> usize {
+        self.resolved().0
+    }
+
+    /// Where the values are (resolving a pending length).
+    pub fn store(&self) -> &Store {
+        self.resolved().1
+    }
+
+    /// The length and the store, if known without asking the device.
+    pub fn settled(&self) -> Option<(usize, &Store)> {
+        match &self.held {
+            Held::Known(len, store) => Some((*len, store)),
+            Held::Pending(pending) => pending.resolved(),
+        }
+    }
+
+    /// True if the values are in GPU memory; a pending length is on the
+    /// GPU, with its values.
+    pub fn on_gpu(&self) -> bool {
+        self.settled().is_none_or(|(_, store)| matches!(store, Store::Device(_)))
+    }
+
+    fn resolved(&self) -> (usize, &Store) {
+        match &self.held {
+            Held::Known(len, store) => (*len, store),
+            Held::Pending(pending) => pending.resolve(&self.engine, &self.origin),
+        }
+    }
+
     /// The values in host memory: read back, or recomputed on the CPU if
     /// the GPU cannot give them.
     pub fn host(&self) -> HostData {
-        match &self.store {
+        match self.store() {
             Store::Host(data) => data.clone(),
             Store::Device(device) => {
                 let read = |data: &mut HostData| match self.dtype {
@@ -228,7 +285,7 @@ impl Raw {
                     DType::I32 => data.values_mut::<i32>().map(|v| self.engine.read_device(device, v)),
                     DType::U32 => data.values_mut::<u32>().map(|v| self.engine.read_device(device, v)),
                 };
-                let mut data = HostData::zeroed(self.dtype, self.len);
+                let mut data = HostData::zeroed(self.dtype, device.len);
                 match read(&mut data) {
                     Some(Ok(())) => data,
                     _ => self.origin.recompute(&self.engine),
@@ -253,6 +310,9 @@ pub(crate) enum Origin {
     /// elements, reduced with `reduce` if set; `depth` stages above the
     /// source data at most.
     Stage { program: Program, inputs: Vec<Arc<Origin>>, len: usize, reduce: Option<Reduce>, depth: usize },
+    /// A primitive (scan, histogram, compaction) of the array `input`,
+    /// which `rerun` computes on the CPU from the input's values.
+    Primitive { input: Arc<Origin>, rerun: Rerun, depth: usize },
 }
 
 /// Stages of lineage an array on the GPU keeps at most. A longer chain
@@ -266,7 +326,7 @@ impl Origin {
     pub fn depth(&self) -> usize {
         match self {
             Origin::Data(_) => 0,
-            Origin::Stage { depth, .. } => *depth,
+            Origin::Stage { depth, .. } | Origin::Primitive { depth, .. } => *depth,
         }
     }
 
@@ -278,6 +338,11 @@ impl Origin {
                 let inputs: Vec<HostData> = inputs.iter().map(|origin| origin.recompute(engine)).collect();
                 let columns: Vec<_> = inputs.iter().map(HostData::column).collect();
                 evaluate(&engine.cpu_exec(), program, &columns, *len, *reduce, None)
+            }
+            Origin::Primitive { input, rerun, .. } => {
+                let values = input.recompute(engine);
+                // As for stages, a recomputation has nowhere to report running out of memory.
+                rerun(&engine.cpu_exec(), &values).unwrap_or_else(|error| panic!("recomputing an array: {error}"))
             }
         }
     }

@@ -110,7 +110,7 @@ pub struct Outputs {
 
 impl std::fmt::Debug for Outputs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.arrays.iter().map(|n| (&n.name, n.raw.dtype, n.raw.len))).finish()
+        f.debug_list().entries(self.arrays.iter().map(|n| (&n.name, n.raw.dtype, n.raw.len()))).finish()
     }
 }
 

@@ -55,7 +55,7 @@ impl Engine {
             None => Store::Host(host.clone()),
         };
         let origin = Arc::new(Origin::Data(host));
-        Array::from_raw(Raw { engine: self.clone(), dtype: T::DTYPE, len, store, origin })
+        Array::from_raw(Raw::new(self.clone(), T::DTYPE, len, store, origin))
     }
 
     /// A new, empty [`crate::Pipeline`] on this engine.
@@ -101,7 +101,7 @@ pub(crate) fn run_pipeline(
 ) -> Result<(Vec<Named>, Outcome<()>)> {
     let mut known: Vec<Known> = inputs
         .iter()
-        .map(|n| Known { name: n.name.clone(), dtype: n.raw.dtype, len: n.raw.len, origin: n.raw.origin.clone() })
+        .map(|n| Known { name: n.name.clone(), dtype: n.raw.dtype, len: n.raw.len(), origin: n.raw.origin.clone() })
         .collect();
     let mut stages = Vec::with_capacity(specs.len());
     let mut names = Vec::with_capacity(specs.len());
@@ -125,7 +125,7 @@ pub(crate) fn run_pipeline(
     let kept = arrays
         .filter_map(|(array, store)| Some((array, store?)))
         .map(|(array, store)| {
-            let raw = Raw { engine: engine.clone(), dtype: array.dtype, len: array.len, store, origin: array.origin };
+            let raw = Raw::new(engine.clone(), array.dtype, array.len, store, array.origin);
             Named { name: array.name, raw: collapse_lineage(raw) }
         })
         .collect();
@@ -135,11 +135,12 @@ pub(crate) fn run_pipeline(
 /// `raw` with no more lineage than it needs: values in host memory are
 /// their own origin, and an array on the GPU more than [`MAX_LINEAGE`]
 /// stages from its source data is read back once to be its own.
-fn collapse_lineage(raw: Raw) -> Raw {
-    let checkpoint = match &raw.store {
-        Store::Host(data) => Some(data.clone()),
-        Store::Device(_) if raw.origin.depth() > MAX_LINEAGE => Some(raw.host()),
-        Store::Device(_) => None,
+pub(super) fn collapse_lineage(raw: Raw) -> Raw {
+    // A length still on the device stays there unless the lineage is too long.
+    let checkpoint = match raw.settled() {
+        Some((_, Store::Host(data))) => Some(data.clone()),
+        _ if raw.origin.depth() > MAX_LINEAGE => Some(raw.host()),
+        _ => None,
     };
     match checkpoint {
         Some(data) => Raw { origin: Arc::new(Origin::Data(data)), ..raw },
@@ -163,23 +164,35 @@ fn route_pipeline(engine: &Engine, inputs: &[Named], stages: &[Stage]) -> Route 
     let on_gpu = |raw: &Raw| gpu.as_deref().is_some_and(|gpu| holds(engine, gpu, raw));
     let bytes = |on: bool| -> u64 {
         let read = inputs.iter().enumerate().filter(|&(k, n)| read(k) && on_gpu(&n.raw) == on);
-        read.map(|(_, n)| (n.raw.len * n.raw.dtype.size()) as u64).sum()
+        read.map(|(_, n)| (n.raw.len() * n.raw.dtype.size()) as u64).sum()
     };
-    let (host_bytes, device_bytes) = (bytes(false), bytes(true));
+    let bytes = (bytes(false), bytes(true));
     let shapes: Vec<Shape> = stages.iter().map(|stage| Shape::of(&stage.program, stage.len, stage.reduce)).collect();
+    route_shapes(engine, gpu, &shapes, bytes)
+}
+
+/// The route of work of `shapes` on `gpu` (the engine's current one)
+/// that reads `host_bytes` of arrays in host memory and `device_bytes`
+/// of arrays on the GPU.
+pub(super) fn route_shapes(
+    engine: &Engine,
+    gpu: Option<Arc<Gpu>>,
+    shapes: &[Shape],
+    (host_bytes, device_bytes): (u64, u64),
+) -> Route {
     // No chain is too small for the model: where the data is decides.
     let model = engine.routing_model(gpu.as_deref(), true);
     let traits = gpu.as_deref().map(Gpu::traits);
     let load = engine.load();
-    let decision = route_chain(engine.policy(), traits, &shapes, (host_bytes, device_bytes), model.as_ref(), load);
-    let cpu_s = model.as_ref().map(|m| m.cpu_chain_seconds(&shapes, device_bytes));
-    let gpu_s = model.as_ref().and_then(|m| m.gpu_chain_seconds(&shapes, host_bytes));
+    let decision = route_chain(engine.policy(), traits, shapes, (host_bytes, device_bytes), model.as_ref(), load);
+    let cpu_s = model.as_ref().map(|m| m.cpu_chain_seconds(shapes, device_bytes));
+    let gpu_s = model.as_ref().and_then(|m| m.gpu_chain_seconds(shapes, host_bytes));
     Route { gpu, decision, cpu_s, gpu_s }
 }
 
 /// True if `raw` lives on `gpu`, `engine`'s GPU.
-fn holds(engine: &Engine, gpu: &Gpu, raw: &Raw) -> bool {
-    matches!(&raw.store, Store::Device(array) if gpu.owns(array)) && raw.engine.same_as(engine)
+pub(super) fn holds(engine: &Engine, gpu: &Gpu, raw: &Raw) -> bool {
+    matches!(raw.store(), Store::Device(array) if gpu.owns(array)) && raw.engine.same_as(engine)
 }
 
 /// A checked pipeline, ready for dispatch: the store of each stage
@@ -210,7 +223,7 @@ impl Work for ChainWork<'_> {
 
     fn on_gpu(&mut self, gpu: &GpuExec<'_>) -> Result<Vec<Option<Store>>, GpuError> {
         let inputs: Vec<GpuInput> = (0..self.inputs.len())
-            .map(|k| match &self.inputs[k].raw.store {
+            .map(|k| match self.inputs[k].raw.store() {
                 Store::Device(array) if holds(self.engine, gpu.gpu, &self.inputs[k].raw) => {
                     GpuInput::Resident(array.clone())
                 }

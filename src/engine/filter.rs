@@ -196,18 +196,25 @@ fn check_len(task: &Task<'_>, predicate: &Program) -> Result<()> {
 /// together, which read the union of their inputs, and the tile offsets
 /// the GPU's write kernel binds besides.
 fn shape(task: &Task<'_>, predicate: &Program) -> Shape {
-    let (values, kept) = (ProgramShape::of(task.program), ProgramShape::of(predicate));
-    let mut columns: Vec<usize> = task.program.columns.iter().chain(&predicate.columns).copied().collect();
+    let dtypes: Vec<DType> = task.columns.iter().map(Column::dtype).collect();
+    compaction_shape(task.program, predicate, &dtypes, task.len)
+}
+
+/// [`shape`] of a compaction of `len` elements of `values` where
+/// `predicate` holds, over columns of the types `dtypes`.
+pub(crate) fn compaction_shape(values: &Program, predicate: &Program, dtypes: &[DType], len: usize) -> Shape {
+    let (shape, kept) = (ProgramShape::of(values), ProgramShape::of(predicate));
+    let mut columns: Vec<usize> = values.columns.iter().chain(&predicate.columns).copied().collect();
     columns.sort_unstable();
     columns.dedup();
     let program = ProgramShape {
-        output: values.output,
+        output: shape.output,
         inputs: columns.len() + 1,
-        steps: values.steps + kept.steps,
-        bytes_per_element: columns.iter().map(|&c| task.columns[c].dtype().size()).sum(),
-        calls: values.calls + kept.calls,
-        uses_f64: values.uses_f64 || kept.uses_f64,
-        no_gpu_kernel: values.no_gpu_kernel.or(kept.no_gpu_kernel),
+        steps: shape.steps + kept.steps,
+        bytes_per_element: columns.iter().map(|&c| dtypes[c].size()).sum(),
+        calls: shape.calls + kept.calls,
+        uses_f64: shape.uses_f64 || kept.uses_f64,
+        no_gpu_kernel: shape.no_gpu_kernel.or(kept.no_gpu_kernel),
     };
-    Shape::new(program, task.len, None).with_new_output()
+    Shape::new(program, len, None).with_new_output()
 }

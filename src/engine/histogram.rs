@@ -78,13 +78,7 @@ impl Engine {
     /// # Ok::<(), swath::Error>(())
     /// ```
     pub fn bincount<T: Element>(&self, keys: &[T], n: usize) -> Result<Vec<u32>> {
-        if T::DTYPE.is_float() {
-            return Err(Error::FloatKeys { dtype: T::DTYPE });
-        }
-        if n > MAX_BINS {
-            return Err(Error::InvalidBins { bins: n, max: MAX_BINS });
-        }
-        self.count_slice(keys, &Binning::keys(n))
+        self.count_slice(keys, &key_binning::<T>(n)?)
     }
 
     fn count_slice<T: Element>(&self, xs: &[T], binning: &Binning<T>) -> Result<Vec<u32>> {
@@ -130,6 +124,18 @@ impl Engine {
         let route = self.route(&Shape::new(shape, task.len, Some(Reduce::Sum)));
         Ok(self.dispatch(route, &mut HistogramWork { task, binning }))
     }
+}
+
+/// The bins of a bincount of `T` keys in `0..n`, once the arguments are
+/// checked: keys must be integers.
+pub(crate) fn key_binning<T: Element>(n: usize) -> Result<Binning<T>> {
+    if T::DTYPE.is_float() {
+        return Err(Error::FloatKeys { dtype: T::DTYPE });
+    }
+    if n > MAX_BINS {
+        return Err(Error::InvalidBins { bins: n, max: MAX_BINS });
+    }
+    Ok(Binning::keys(n))
 }
 
 /// The bins of a histogram of `T` values, once the arguments are checked.

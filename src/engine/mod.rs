@@ -25,6 +25,8 @@ pub use outcome::{Outcome, Output};
 
 pub(crate) use dispatch::Route;
 use dispatch::Target;
+pub(crate) use filter::{compaction_shape, predicate_program};
+pub(crate) use histogram::{equal_width, key_binning};
 
 use crate::column::Column;
 use crate::cpu;

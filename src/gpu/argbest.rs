@@ -2,15 +2,17 @@
 //! the tile's first extreme value and its index (`shaders/argbest.wgsl`);
 //! the host compares the tiles' winners by the rule of
 //! [`crate::extreme`], whose order has no ties, so the answer is the
-//! CPU's. Host data streams through [`Uploads`] a chunk at a time; each
-//! chunk's winners land at their tiles' places, so one readback at the
-//! end serves every chunk.
+//! CPU's. Host data streams through uploads a chunk at a time, resident
+//! arrays are read a segment at a time (see [`Source`]); each piece's
+//! winners land at their tiles' places, so one readback at the end
+//! serves every piece.
 
 use super::kernel::{Kernel, Kind};
 use super::reduce::TILE_ALIGN;
-use super::scratch::{param_slot_bytes, read_back, Role};
-use super::stream::Uploads;
-use super::{binding, chunk_elements, widest, Gpu, Launch};
+use super::resident::DeviceArray;
+use super::scratch::{param_slot_bytes, read_back, Role, Scratch};
+use super::source::{Columns, Source};
+use super::{binding, Context, Gpu, Launch};
 use crate::canonical::{tiles, TILE};
 use crate::column::Column;
 use crate::dtype::{DType, Element};
@@ -31,6 +33,28 @@ impl Gpu {
         len: usize,
         extreme: Extreme,
     ) -> Result<Option<Located<U>>, GpuError> {
+        self.argbest_of(program, Columns::Host(columns), len, extreme)
+    }
+
+    /// [`Gpu::argbest`] of arrays on this GPU, read in place.
+    pub fn argbest_resident<U: Element>(
+        &self,
+        program: &Program,
+        arrays: &[&DeviceArray],
+        len: usize,
+        extreme: Extreme,
+    ) -> Result<Option<Located<U>>, GpuError> {
+        self.check_resident(arrays, len)?;
+        self.argbest_of(program, Columns::Device(arrays), len, extreme)
+    }
+
+    fn argbest_of<U: Element>(
+        &self,
+        program: &Program,
+        columns: Columns<'_>,
+        len: usize,
+        extreme: Extreme,
+    ) -> Result<Option<Located<U>>, GpuError> {
         if len == 0 {
             return Ok(None);
         }
@@ -45,21 +69,21 @@ impl Gpu {
             let values = scratch.get(&ctx.device, Role::PartialsA, partials as u64 * size);
             let indices = scratch.get(&ctx.device, Role::PartialsB, partials as u64 * 4);
             let params = scratch.get(&ctx.device, Role::Params, param_slot_bytes(layout.size));
-            let chunk = chunk_elements(ctx, widest(program), TILE * TILE_ALIGN).min(len);
-            let mut uploads = Uploads::open(ctx, scratch, program, columns, chunk);
+            let chunk = columns.piece_len(ctx, program, TILE * TILE_ALIGN, len);
+            let mut source = Source::open(ctx, scratch, program, columns, chunk);
             let identity = Some(Scalar::of(extreme.reduce().identity::<U>()));
             let mut encoder = ctx.device.create_command_encoder(&Default::default());
             for start in (0..len).step_by(chunk) {
                 let n = chunk.min(len - start);
                 if start > 0 {
                     let done = std::mem::replace(&mut encoder, ctx.device.create_command_encoder(&Default::default()));
-                    uploads.submitted(ctx.submit([done.finish()]));
+                    source.submitted(ctx.submit([done.finish()]));
                 }
-                uploads.write(ctx, &mut encoder, start..start + n)?;
+                source.write(ctx, &mut encoder, start..start + n)?;
                 // Queue order puts this write after the previous chunk's dispatch.
                 ctx.queue.write_buffer(&params, 0, &layout.bytes(n as u32, start as u32, identity, &program.consts));
                 let first_tile = (start / TILE) as u64;
-                let mut inputs = uploads.bindings(n);
+                let mut inputs = source.bindings(start..start + n);
                 inputs.push(binding(&indices, first_tile * 4, tiles(n) as u64 * 4));
                 let launch = Launch {
                     pipeline: &pipeline,
@@ -70,26 +94,39 @@ impl Gpu {
                 };
                 launch.encode(ctx, &mut encoder, None);
             }
-            let (value_bytes, index_bytes) = (partials as u64 * size, partials as u64 * 4);
-            let readback = scratch.get(&ctx.device, Role::Readback, value_bytes + index_bytes);
-            encoder.copy_buffer_to_buffer(&values, 0, &readback, 0, value_bytes);
-            encoder.copy_buffer_to_buffer(&indices, 0, &readback, value_bytes, index_bytes);
-            let submission = ctx.submit([encoder.finish()]);
-            let mut best = None;
-            read_back(ctx, &readback, value_bytes + index_bytes, submission, |view| {
-                let (values, indices) = view.split_at(value_bytes as usize);
-                let mut winners = (vec![U::default(); partials], vec![0u32; partials]);
-                bytemuck::cast_slice_mut::<U, u8>(&mut winners.0).copy_from_slice(values);
-                bytemuck::cast_slice_mut::<u32, u8>(&mut winners.1).copy_from_slice(indices);
-                let (values, indices) = winners;
-                for (&value, &index) in values.iter().zip(&indices) {
-                    best = extreme.pick(best, Some(Located { index: index as usize, value }));
-                }
-            })?;
-            ctx.counters.read_back(value_bytes + index_bytes);
-            Ok(best)
+            read_winners(ctx, scratch, encoder, (&values, &indices), partials, extreme)
         })
     }
+}
+
+/// Submits `encoder` with a copy of the `partials` tile winners (values
+/// and indices) and picks the first extreme one among them.
+fn read_winners<U: Element>(
+    ctx: &Context,
+    scratch: &mut Scratch,
+    mut encoder: wgpu::CommandEncoder,
+    (values, indices): (&wgpu::Buffer, &wgpu::Buffer),
+    partials: usize,
+    extreme: Extreme,
+) -> Result<Option<Located<U>>, GpuError> {
+    let (value_bytes, index_bytes) = (partials as u64 * U::DTYPE.size() as u64, partials as u64 * 4);
+    let readback = scratch.get(&ctx.device, Role::Readback, value_bytes + index_bytes);
+    encoder.copy_buffer_to_buffer(values, 0, &readback, 0, value_bytes);
+    encoder.copy_buffer_to_buffer(indices, 0, &readback, value_bytes, index_bytes);
+    let submission = ctx.submit([encoder.finish()]);
+    let mut best = None;
+    read_back(ctx, &readback, value_bytes + index_bytes, submission, |view| {
+        let (values, indices) = view.split_at(value_bytes as usize);
+        let mut winners = (vec![U::default(); partials], vec![0u32; partials]);
+        bytemuck::cast_slice_mut::<U, u8>(&mut winners.0).copy_from_slice(values);
+        bytemuck::cast_slice_mut::<u32, u8>(&mut winners.1).copy_from_slice(indices);
+        let (values, indices) = winners;
+        for (&value, &index) in values.iter().zip(&indices) {
+            best = extreme.pick(best, Some(Located { index: index as usize, value }));
+        }
+    })?;
+    ctx.counters.read_back(value_bytes + index_bytes);
+    Ok(best)
 }
 
 /// The first-level kernel of argmin or argmax over `structure`.

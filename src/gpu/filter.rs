@@ -23,7 +23,12 @@
 //! The result's length is known only once the counts are back, so the
 //! host reads the counts before the write, and chunks run one after
 //! another; every place is an integer count, so the result is exact and
-//! the same as the CPU's.
+//! the same as the CPU's. Arrays already on the device are compacted
+//! without a readback, by the child module [`resident`].
+
+mod resident;
+
+pub(crate) use resident::Compacted;
 
 use super::kernel::filter::{merge, Merged};
 use super::kernel::{Kernel, Kind};

@@ -3,13 +3,16 @@
 //! the global ones with integer atomics, which are exact in any order.
 //! Bins are found by the thresholds of [`crate::binning`], uploaded once
 //! per job, so the counts are the CPU's exactly. Host data streams
-//! through [`Uploads`] a chunk at a time, every chunk adding to the same
-//! counts, read back once at the end.
+//! through uploads a chunk at a time, every chunk adding to the same
+//! counts, read back once at the end; a resident array is read a segment
+//! at a time (see [`Source`]) and its counts stay on the device, copied
+//! into a new array.
 
 use super::kernel::{Kernel, Kind};
-use super::scratch::{param_slot_bytes, read_back, Role};
-use super::stream::Uploads;
-use super::{binding, chunk_elements, widest, Context, Gpu, Launch};
+use super::resident::DeviceArray;
+use super::scratch::{param_slot_bytes, read_back, Role, Scratch};
+use super::source::{Columns, Source};
+use super::{binding, Context, Gpu, Launch};
 use crate::binning::Binning;
 use crate::canonical::LANES;
 use crate::column::Column;
@@ -43,44 +46,10 @@ impl Gpu {
         if len == 0 || reachable == 0 {
             return Ok(counts);
         }
-        let edge_bytes = size_of_val(binning.edges.as_slice()) as u64;
-        if len > u32::MAX as usize || edge_bytes > self.ctx.info.max_binding_bytes {
-            return Err(GpuError::Unsupported(format!("a histogram of {len} values in {} bins", binning.bins)));
-        }
-        let kernel = Kernel { structure: Arc::clone(&program.structure), kind: Kind::Histogram };
-        let pipeline = self.kernels.get(&self.ctx, &kernel)?;
+        let kernel = self.histogram_kernel(program, len, binning)?;
         self.job(|ctx, scratch| {
-            let layout = kernel.layout();
+            let (mut encoder, global) = count(ctx, scratch, &kernel, program, Columns::Host(columns), len, binning)?;
             let count_bytes = (reachable * 4) as u64;
-            let global = buffer(ctx, count_bytes, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC);
-            let edges = buffer(ctx, edge_bytes, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST);
-            ctx.queue.write_buffer(&edges, 0, bytemuck::cast_slice(&binning.edges));
-            let uniform = buffer(ctx, BINNING_BYTES, wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST);
-            ctx.queue.write_buffer(&uniform, 0, &uniform_bytes(binning));
-            let params = scratch.get(&ctx.device, Role::Params, param_slot_bytes(layout.size));
-            let chunk = chunk_elements(ctx, widest(program), LANES).min(len);
-            let mut uploads = Uploads::open(ctx, scratch, program, columns, chunk);
-            let mut encoder = ctx.device.create_command_encoder(&Default::default());
-            for start in (0..len).step_by(chunk) {
-                let n = chunk.min(len - start);
-                if start > 0 {
-                    let done = std::mem::replace(&mut encoder, ctx.device.create_command_encoder(&Default::default()));
-                    uploads.submitted(ctx.submit([done.finish()]));
-                }
-                uploads.write(ctx, &mut encoder, start..start + n)?;
-                // Queue order puts this write after the previous chunk's dispatch.
-                ctx.queue.write_buffer(&params, 0, &layout.bytes(n as u32, start as u32, None, &program.consts));
-                let mut inputs = uploads.bindings(n);
-                inputs.extend([binding(&edges, 0, edge_bytes), binding(&uniform, 0, BINNING_BYTES)]);
-                let launch = Launch {
-                    pipeline: &pipeline,
-                    params: binding(&params, 0, layout.size as u64),
-                    dst: binding(&global, 0, count_bytes),
-                    inputs,
-                    groups: n.div_ceil(LANES * HIST_ROWS),
-                };
-                launch.encode(ctx, &mut encoder, None);
-            }
             let readback = scratch.get(&ctx.device, Role::Readback, count_bytes);
             encoder.copy_buffer_to_buffer(&global, 0, &readback, 0, count_bytes);
             let submission = ctx.submit([encoder.finish()]);
@@ -91,6 +60,113 @@ impl Gpu {
             Ok(counts)
         })
     }
+
+    /// [`Gpu::histogram`] of arrays on this GPU, read in place, with the
+    /// counts left in a new device array. Submitted without waiting.
+    pub fn histogram_resident<U: Element>(
+        &self,
+        program: &Program,
+        arrays: &[&DeviceArray],
+        len: usize,
+        binning: &Binning<U>,
+    ) -> Result<DeviceArray, GpuError> {
+        self.check_resident(arrays, len)?;
+        let reachable = binning.reachable();
+        let counted = len > 0 && reachable > 0;
+        let kernel = if counted { Some(self.histogram_kernel(program, len, binning)?) } else { None };
+        self.job(|ctx, scratch| {
+            let out = DeviceArray::new(ctx, &self.pool, DType::U32, binning.bins);
+            let (mut encoder, global) = match &kernel {
+                Some(kernel) => {
+                    let (encoder, global) =
+                        count(ctx, scratch, kernel, program, Columns::Device(arrays), len, binning)?;
+                    (encoder, Some(global))
+                }
+                None => (ctx.device.create_command_encoder(&Default::default()), None),
+            };
+            // The array's buffers are recycled: clear them, then copy the counts in.
+            let segment = DeviceArray::segment_len(ctx);
+            for (k, start) in (0..binning.bins).step_by(segment).enumerate() {
+                encoder.clear_buffer(out.segment(k), 0, None);
+                let end = reachable.min(start + segment);
+                if let Some(global) = global.as_ref().filter(|_| end > start) {
+                    encoder.copy_buffer_to_buffer(
+                        global,
+                        start as u64 * 4,
+                        out.segment(k),
+                        0,
+                        (end - start) as u64 * 4,
+                    );
+                }
+            }
+            ctx.submit([encoder.finish()]);
+            Ok(out)
+        })
+    }
+
+    /// The compiled kernel counting `program`'s values, if the GPU can
+    /// count `len` of them in the bins of `binning`.
+    fn histogram_kernel<U: Element>(
+        &self,
+        program: &Program,
+        len: usize,
+        binning: &Binning<U>,
+    ) -> Result<(Kernel, wgpu::ComputePipeline), GpuError> {
+        let edge_bytes = size_of_val(binning.edges.as_slice()) as u64;
+        if len > u32::MAX as usize || edge_bytes > self.ctx.info.max_binding_bytes {
+            return Err(GpuError::Unsupported(format!("a histogram of {len} values in {} bins", binning.bins)));
+        }
+        let kernel = Kernel { structure: Arc::clone(&program.structure), kind: Kind::Histogram };
+        let pipeline = self.kernels.get(&self.ctx, &kernel)?;
+        Ok((kernel, pipeline))
+    }
+}
+
+/// Encodes the counting of `program(columns)`'s values (`len` of them,
+/// at least one bin reachable) piece by piece; returns the encoder of the
+/// last piece, not yet submitted, and the counts of the reachable bins.
+fn count<U: Element>(
+    ctx: &Context,
+    scratch: &mut Scratch,
+    (kernel, pipeline): &(Kernel, wgpu::ComputePipeline),
+    program: &Program,
+    columns: Columns<'_>,
+    len: usize,
+    binning: &Binning<U>,
+) -> Result<(wgpu::CommandEncoder, wgpu::Buffer), GpuError> {
+    let layout = kernel.layout();
+    let count_bytes = (binning.reachable() * 4) as u64;
+    let edge_bytes = size_of_val(binning.edges.as_slice()) as u64;
+    let global = buffer(ctx, count_bytes, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC);
+    let edges = buffer(ctx, edge_bytes, wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST);
+    ctx.queue.write_buffer(&edges, 0, bytemuck::cast_slice(&binning.edges));
+    let uniform = buffer(ctx, BINNING_BYTES, wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST);
+    ctx.queue.write_buffer(&uniform, 0, &uniform_bytes(binning));
+    let params = scratch.get(&ctx.device, Role::Params, param_slot_bytes(layout.size));
+    let chunk = columns.piece_len(ctx, program, LANES, len);
+    let mut source = Source::open(ctx, scratch, program, columns, chunk);
+    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+    for start in (0..len).step_by(chunk) {
+        let n = chunk.min(len - start);
+        if start > 0 {
+            let done = std::mem::replace(&mut encoder, ctx.device.create_command_encoder(&Default::default()));
+            source.submitted(ctx.submit([done.finish()]));
+        }
+        source.write(ctx, &mut encoder, start..start + n)?;
+        // Queue order puts this write after the previous chunk's dispatch.
+        ctx.queue.write_buffer(&params, 0, &layout.bytes(n as u32, start as u32, None, &program.consts));
+        let mut inputs = source.bindings(start..start + n);
+        inputs.extend([binding(&edges, 0, edge_bytes), binding(&uniform, 0, BINNING_BYTES)]);
+        let launch = Launch {
+            pipeline,
+            params: binding(&params, 0, layout.size as u64),
+            dst: binding(&global, 0, count_bytes),
+            inputs,
+            groups: n.div_ceil(LANES * HIST_ROWS),
+        };
+        launch.encode(ctx, &mut encoder, None);
+    }
+    Ok((encoder, global))
 }
 
 /// A new buffer of this job (wgpu fills it with zeros).

@@ -20,10 +20,12 @@ mod reduce;
 mod resident;
 mod scan;
 mod scratch;
+mod source;
 mod stream;
 mod transfers;
 
 pub use context::{adapters, preferred_adapter, GpuInfo};
+pub(crate) use filter::Compacted;
 pub use probe::GpuBandwidth;
 pub use profile::GpuProfile;
 pub(crate) use resident::{DeviceArray, Stage, StageInput};

@@ -43,7 +43,7 @@ impl DeviceArray {
 
     /// An array whose contents the next commands will write, in buffers
     /// drawn from `pool`.
-    fn new(ctx: &Context, pool: &Arc<Pool>, dtype: DType, len: usize) -> DeviceArray {
+    pub(super) fn new(ctx: &Context, pool: &Arc<Pool>, dtype: DType, len: usize) -> DeviceArray {
         let buffers = Self::pieces(ctx, dtype, len).map(|range| pool.take(&ctx.device, range.len() as u64)).collect();
         DeviceArray { dtype, len, segments: Arc::new(Pooled::new(buffers, pool)), early: None }
     }
@@ -91,6 +91,14 @@ impl DeviceArray {
         (self.len * self.dtype.size()) as u64
     }
 
+    /// The first `len` elements of this array, in its buffers: a
+    /// compaction's result, whose kept values fill its segments from the
+    /// first one on.
+    pub(super) fn truncated(self, len: usize) -> DeviceArray {
+        debug_assert!(len <= self.len);
+        DeviceArray { len, ..self }
+    }
+
     /// True if the array's buffers came from `pool` (each GPU has its own).
     pub(super) fn pool_is(&self, pool: &Arc<Pool>) -> bool {
         self.segments.is_from(pool)
@@ -98,7 +106,7 @@ impl DeviceArray {
 }
 
 /// The fault of using an array on a GPU it does not live on.
-fn foreign() -> GpuError {
+pub(super) fn foreign() -> GpuError {
     GpuError::DeviceLost("the array lives on a GPU that was lost and replaced".into())
 }
 

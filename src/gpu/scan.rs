@@ -10,19 +10,27 @@
 //!    (the `carry` binding), and read back.
 //!
 //! An input that fits one chunk is uploaded once and the whole job is one
-//! submission; a larger one is uploaded again for pass 3.
+//! submission; a larger one is uploaded again for pass 3. Arrays already
+//! on the device are read in place, segment by segment, and the result
+//! is written into a new device array instead of being read back.
+
+mod resident;
+
+pub(super) use resident::CountScan;
 
 use super::kernel::{Kernel, Kind, Layout};
 use super::reduce::identity;
 use super::scratch::{param_slot_bytes, Role, Scratch};
-use super::stream::{Reader, Uploads};
-use super::{binding, chunk_elements, widest, Context, KernelCache, Launch};
+use super::source::{Columns, Source};
+use super::stream::Reader;
+use super::{binding, Context, KernelCache, Launch};
 use crate::canonical::{tiles, TILE};
 use crate::column::Column;
 use crate::dtype::Element;
 use crate::error::GpuError;
 use crate::expr::program::{Program, Scalar, Structure};
 use crate::op::Reduce;
+use std::ops::Range;
 use std::sync::Arc;
 
 /// The kernels of a scan over `structure`: its tile totals and tile scans,
@@ -85,7 +93,7 @@ impl Slots {
         let slot_bytes = param_slot_bytes(layouts.iter().map(|p| p.layout.size).max().unwrap_or(16));
         let buffer = ctx.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("swath scan parameters"),
-            size: slot_bytes * dispatches as u64,
+            size: slot_bytes * dispatches.max(1) as u64,
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
@@ -128,6 +136,91 @@ fn storage(ctx: &Context, len: usize, size: u64) -> wgpu::Buffer {
     })
 }
 
+/// A scan in progress: its pipelines, parameter slots and input pieces.
+struct ScanJob<'a> {
+    pipelines: Pipelines,
+    slots: Slots,
+    source: Source<'a>,
+    program: &'a Program,
+    len: usize,
+    /// Elements per piece of the input.
+    piece: usize,
+}
+
+impl<'a> ScanJob<'a> {
+    /// A scan of `len` elements (at least one) of `program(columns)`.
+    fn open(
+        ctx: &Context,
+        cache: &KernelCache,
+        scratch: &mut Scratch,
+        program: &'a Program,
+        columns: Columns<'a>,
+        len: usize,
+        reduce: Reduce,
+    ) -> Result<ScanJob<'a>, GpuError> {
+        let pipelines = Pipelines::new(ctx, cache, program, reduce)?;
+        let piece = columns.piece_len(ctx, program, TILE, len);
+        let dispatches = 2 * len.div_ceil(piece) + level_dispatches(tiles(len));
+        let slots = Slots::new(ctx, &pipelines, dispatches, identity(reduce, program.structure.output()));
+        let source = Source::open(ctx, scratch, program, columns, piece);
+        Ok(ScanJob { pipelines, slots, source, program, len, piece })
+    }
+
+    /// Passes 1 and 2: encodes the totals of every tile and their scan.
+    /// Returns the scanned totals (pass 3's carry) and the encoder holding
+    /// the last piece's work, not yet submitted.
+    fn totals(&mut self, ctx: &Context) -> Result<(wgpu::Buffer, wgpu::CommandEncoder), GpuError> {
+        let size = self.pipelines.size;
+        let totals = storage(ctx, tiles(self.len), size);
+        let mut pending: Option<wgpu::CommandEncoder> = None;
+        for start in (0..self.len).step_by(self.piece) {
+            if let Some(encoder) = pending.take() {
+                self.source.submitted(ctx.submit([encoder.finish()]));
+            }
+            let n = self.piece.min(self.len - start);
+            let mut encoder = ctx.device.create_command_encoder(&Default::default());
+            self.source.write(ctx, &mut encoder, start..start + n)?;
+            let at = (start / TILE) as u64 * size;
+            let totals_kernel = &self.pipelines.input_totals;
+            Launch {
+                pipeline: &totals_kernel.pipeline,
+                params: self.slots.next(ctx, &totals_kernel.layout, n, start, &self.program.consts),
+                dst: binding(&totals, at, tiles(n) as u64 * size),
+                inputs: self.source.bindings(start..start + n),
+                groups: tiles(n),
+            }
+            .encode(ctx, &mut encoder, None);
+            pending = Some(encoder);
+        }
+        let mut encoder = pending.unwrap_or_else(|| ctx.device.create_command_encoder(&Default::default()));
+        let carry = scan_totals(ctx, &self.pipelines, &mut self.slots, &mut encoder, totals, tiles(self.len))?;
+        Ok((carry, encoder))
+    }
+
+    /// Pass 3 of the piece `range` (the one written last): encodes its
+    /// tiles' scans, offset by the scanned totals in `carry`, into `dst`.
+    fn apply(
+        &mut self,
+        ctx: &Context,
+        encoder: &mut wgpu::CommandEncoder,
+        carry: &wgpu::Buffer,
+        range: Range<usize>,
+        dst: wgpu::BufferBinding<'_>,
+    ) {
+        let mut inputs = self.source.bindings(range.clone());
+        inputs.push(binding(carry, 0, carry.size()));
+        let apply_kernel = &self.pipelines.input_apply;
+        Launch {
+            pipeline: &apply_kernel.pipeline,
+            params: self.slots.next(ctx, &apply_kernel.layout, range.len(), range.start, &self.program.consts),
+            dst,
+            inputs,
+            groups: tiles(range.len()),
+        }
+        .encode(ctx, encoder, None);
+    }
+}
+
 /// Writes the inclusive scan of `program(columns)` into `out` (as long
 /// as the columns).
 pub(super) fn run<U: Element>(
@@ -143,67 +236,29 @@ pub(super) fn run<U: Element>(
     if len == 0 {
         return Ok(());
     }
-    let pipelines = Pipelines::new(ctx, cache, program, reduce)?;
-    let size = pipelines.size;
-    let chunk = chunk_elements(ctx, widest(program), TILE).min(len);
+    let mut job = ScanJob::open(ctx, cache, scratch, program, Columns::Host(columns), len, reduce)?;
+    let (carry, encoder) = job.totals(ctx)?;
+
+    // Pass 3: every chunk again, read back through alternating buffers.
+    let (chunk, size) = (job.piece, job.pipelines.size);
     let chunks = len.div_ceil(chunk);
-    let mut slots = Slots::new(ctx, &pipelines, 2 * chunks + level_dispatches(tiles(len)), identity(reduce, U::DTYPE));
-    let consts = &program.consts;
-
-    // Pass 1: the totals of every tile.
-    let totals = storage(ctx, tiles(len), size);
-    let mut uploads = Uploads::open(ctx, scratch, program, columns, chunk);
-    let mut pending: Option<wgpu::CommandEncoder> = None;
-    for start in (0..len).step_by(chunk) {
-        if let Some(encoder) = pending.take() {
-            uploads.submitted(ctx.submit([encoder.finish()]));
-        }
-        let n = chunk.min(len - start);
-        let mut encoder = ctx.device.create_command_encoder(&Default::default());
-        uploads.write(ctx, &mut encoder, start..start + n)?;
-        let at = (start / TILE) as u64 * size;
-        Launch {
-            pipeline: &pipelines.input_totals.pipeline,
-            params: slots.next(ctx, &pipelines.input_totals.layout, n, start, consts),
-            dst: binding(&totals, at, tiles(n) as u64 * size),
-            inputs: uploads.bindings(n),
-            groups: tiles(n),
-        }
-        .encode(ctx, &mut encoder, None);
-        pending = Some(encoder);
-    }
-    let mut encoder = pending.unwrap_or_else(|| ctx.device.create_command_encoder(&Default::default()));
-
-    // Pass 2: the totals' own scan, on the device.
-    let carry = scan_totals(ctx, &pipelines, &mut slots, &mut encoder, totals, tiles(len))?;
-
-    // Pass 3: every tile again, offset by the totals before it.
     let chunk_bytes = chunk as u64 * size;
     let result = scratch.get(&ctx.device, Role::Output, chunk_bytes);
     let mut reader = Reader::new(ctx, scratch, chunk_bytes);
     let mut encoder = Some(encoder);
     if chunks > 1 {
         // The input buffers are rewritten below: pass 1 must be submitted first.
-        uploads.submitted(ctx.submit([encoder.take().expect("pass 1 is encoded").finish()]));
+        job.source.submitted(ctx.submit([encoder.take().expect("pass 1 is encoded").finish()]));
     }
     for (index, dst) in bytemuck::cast_slice_mut::<U, u8>(out).chunks_mut(chunk_bytes as usize).enumerate() {
         let (start, n) = (index * chunk, dst.len() / size_of::<U>());
         let mut encoder = encoder.take().unwrap_or_else(|| ctx.device.create_command_encoder(&Default::default()));
         if chunks > 1 {
-            uploads.write(ctx, &mut encoder, start..start + n)?;
+            job.source.write(ctx, &mut encoder, start..start + n)?;
         }
-        let mut inputs = uploads.bindings(n);
-        inputs.push(binding(&carry, 0, carry.size()));
-        Launch {
-            pipeline: &pipelines.input_apply.pipeline,
-            params: slots.next(ctx, &pipelines.input_apply.layout, n, start, consts),
-            dst: binding(&result, 0, dst.len() as u64),
-            inputs,
-            groups: tiles(n),
-        }
-        .encode(ctx, &mut encoder, None);
+        job.apply(ctx, &mut encoder, &carry, start..start + n, binding(&result, 0, dst.len() as u64));
         encoder.copy_buffer_to_buffer(&result, 0, reader.target(), 0, dst.len() as u64);
-        uploads.submitted(reader.submit(ctx, encoder, dst)?);
+        job.source.submitted(reader.submit(ctx, encoder, dst)?);
     }
     reader.finish(ctx)?;
     ctx.counters.read_back(len as u64 * size);
