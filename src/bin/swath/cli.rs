@@ -51,10 +51,12 @@ pub enum Command {
     /// print it. The scheduler routes `auto` jobs by these numbers; without this command it measures
     /// them on first use. The cache is in the user's cache directory, or SWATH_CACHE_DIR (off: none).
     Calibrate(CalibrateArgs),
-    /// Check that the GPU computes what the CPU does: every op, reduction, scan, class of expression and
-    /// primitive, on every element type, at several lengths, compared under swath's accuracy contract
-    /// (bit for bit where it promises bits). Prints a line per group and a summary; exit status 1 if any
-    /// group fails or there is no GPU adapter. WGPU_ADAPTER_NAME picks the adapter.
+    /// Check that the GPU computes what the CPU does, for every op, reduction, scan, class of expression
+    /// and primitive on every element type.
+    ///
+    /// Each runs at several lengths on the GPU and on the CPU, and the results are compared under swath's
+    /// accuracy contract (bit for bit where it promises bits). Prints a line per group and a summary; exit
+    /// status 1 if any group fails or there is no GPU adapter. WGPU_ADAPTER_NAME picks the adapter.
     Check(CheckArgs),
 }
 
