@@ -152,7 +152,7 @@ fn run_splits_a_job_between_gpu_and_cpu_under_the_both_policy() {
 #[test]
 fn help_names_every_command() {
     let help = succeeds(&["--help"]);
-    for command in ["square", "devices", "run", "calibrate"] {
+    for command in ["square", "devices", "run", "calibrate", "check"] {
         assert!(help.contains(command), "{help}");
     }
 }
@@ -293,4 +293,50 @@ fn a_bad_primitive_is_a_clear_error() {
     rejects(&mut swath(&["run", "--histogram", "4", "--range", "1:0", "--n", "10"]), 1, "lo < hi");
     rejects(&mut swath(&["run", "--argmax", "--n", "0"]), 1, "argmax");
     rejects(&mut swath(&["run", "--histogram", "4", "--n", "10"]), 2, "--range");
+}
+
+/// The self-test of a machine's GPU, as CI runs it on lavapipe: every group passes, on the GPU.
+#[test]
+fn check_quick_passes_on_the_gpu() {
+    if !gpu_available("check_quick_passes_on_the_gpu") {
+        return;
+    }
+    let report = succeeds(&["check", "--quick"]);
+    assert!(report.starts_with("adapter:  "), "{report}");
+    assert!(report.contains("software adapter") || report.contains("hardware adapter"), "{report}");
+    assert!(!report.contains("FAIL"), "{report}");
+    let summary = report.lines().last().unwrap_or_default();
+    assert!(summary.starts_with("check: ") && summary.contains(" groups ok, 0 failed, "), "{report}");
+    for group in ["ok    map f32 square (5 lengths)", "ok    scan i32 exclusive sum", "ok    bincount u32"] {
+        assert!(report.contains(group), "no {group:?} in:\n{report}");
+    }
+}
+
+/// A flipped bit in one GPU result fails the check, and the report names the group, the length, the
+/// element, its input and both values.
+#[test]
+fn check_names_a_corrupted_result() {
+    if !gpu_available("check_names_a_corrupted_result") {
+        return;
+    }
+    let mut command = swath(&["check", "--quick", "--only", "map f32", "--corrupt", "map f32 neg"]);
+    let result = output(&mut command);
+    let report = stdout(&result);
+    assert_eq!(result.status.code(), Some(1), "{report}\n{}", stderr(&result));
+    let failures: Vec<&str> = report.lines().filter(|line| line.starts_with("FAIL")).collect();
+    assert_eq!(failures.len(), 1, "{report}");
+    let expected = ["FAIL  map f32 neg n=1", ": index 0 input ", " -> gpu ", " cpu ", "(bits 0x"];
+    assert!(expected.iter().all(|part| failures[0].contains(part)), "{report}");
+    assert!(report.contains("ok    map f32 square") && report.contains(" 1 failed, "), "{report}");
+    assert!(stderr(&result).contains("groups failed"), "{}", stderr(&result));
+    assert!(!succeeds(&["check", "--help"]).contains("--corrupt"), "--corrupt is hidden");
+}
+
+/// Without any adapter there is nothing to check, and the check says so and fails.
+#[test]
+fn check_without_an_adapter_fails_clearly() {
+    let missing = "/nonexistent/swath_icd.json";
+    let mut command = swath(&["check", "--quick"]);
+    command.env_remove("VK_DRIVER_FILES").env("VK_ICD_FILENAMES", missing);
+    rejects(&mut command, 1, "no GPU adapter: nothing to check");
 }

@@ -114,6 +114,6 @@ impl EngineBuilder {
             Some(model) => Costs::fixed(model),
             None => Costs::measured(self.model_cache.unwrap_or_else(ModelCache::from_env)),
         };
-        Ok(Engine::from_core(Core { policy, gpu, pool, threads, costs }))
+        Ok(Engine::from_core(Core { policy, gpu, pool, threads, costs, fallbacks: Default::default() }))
     }
 }

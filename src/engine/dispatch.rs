@@ -5,7 +5,7 @@
 use super::{Engine, Outcome};
 use crate::canonical::TILE;
 use crate::dtype::Element;
-use crate::error::{Error, Result};
+use crate::error::{Error, GpuError, Result};
 use crate::exec::split::split_point;
 use crate::exec::{note_fault, CpuExec, GpuExec, MapWork, ReduceWork, Task, Work};
 use crate::gpu::Gpu;
@@ -80,7 +80,12 @@ impl Engine {
     pub(crate) fn dispatch<W: Work>(&self, route: Route, work: &mut W) -> Outcome<W::Out> {
         let start = Instant::now();
         let Route { gpu, decision, cpu_s, gpu_s } = route;
-        let outcome = |value, device, fallback| Outcome { value, decision, device, fallback, elapsed: start.elapsed() };
+        let outcome = |value, device, fallback: Option<GpuError>| {
+            if fallback.is_some() {
+                self.count_fallback();
+            }
+            Outcome { value, decision, device, fallback, elapsed: start.elapsed() }
+        };
         let cpu = self.cpu_exec();
         let mut fallback = None;
         match (split_device(&decision, work.len()), gpu.as_deref()) {

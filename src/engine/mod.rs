@@ -41,6 +41,7 @@ use crate::op::{Op, Reduce};
 use crate::schedule::{route, CostModel, Device, Policy, ProgramShape, Shape, SMALL_JOB};
 use costs::Costs;
 use device::{GpuOptions, GpuSlot};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -73,6 +74,8 @@ struct Core {
     pool: Option<rayon::ThreadPool>,
     threads: usize,
     costs: Costs,
+    /// Jobs rerun on the CPU, wholly or in part, after a GPU fault.
+    fallbacks: AtomicU64,
 }
 
 impl std::fmt::Debug for Engine {
@@ -102,6 +105,7 @@ impl Engine {
             pool: None,
             threads,
             costs: Costs::fixed(CostModel { cpu: crate::schedule::CpuCosts::with_threads(threads), gpu: None }),
+            fallbacks: AtomicU64::new(0),
         })
     }
 
@@ -324,6 +328,32 @@ impl Engine {
     /// or before one is opened).
     pub fn transfers(&self) -> Transfers {
         self.core.gpu.opened().flatten().map(|gpu| gpu.transfers()).unwrap_or_default()
+    }
+
+    /// How many jobs on host data a GPU fault has sent back to the CPU,
+    /// wholly or in part, since the engine was built. [`Engine::run`]
+    /// names each job's fault in [`Outcome::fallback`]; this count also
+    /// covers the methods that return only values (`map`, `reduce`,
+    /// `filter`, `partition`, `histogram`, `bincount`, ...), so a caller
+    /// can tell whether their results came from the GPU.
+    ///
+    /// ```
+    /// use swath::{Engine, Policy};
+    /// if let Ok(engine) = Engine::builder().policy(Policy::Gpu).build() {
+    ///     let before = engine.gpu_fallbacks();
+    ///     assert_eq!(engine.bincount(&[1u32, 3, 1, 0], 4)?, [1, 2, 0, 1]);
+    ///     let on_gpu = engine.gpu_fallbacks() == before;
+    ///     println!("counted on the {}", if on_gpu { "GPU" } else { "CPU, after a GPU fault" });
+    /// }
+    /// # Ok::<(), swath::Error>(())
+    /// ```
+    pub fn gpu_fallbacks(&self) -> u64 {
+        self.core.fallbacks.load(Ordering::Relaxed)
+    }
+
+    /// Counts a job that a GPU fault sent back to the CPU.
+    pub(crate) fn count_fallback(&self) {
+        self.core.fallbacks.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Reads a device array of this engine's GPU into `out`; a fault is

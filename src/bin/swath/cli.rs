@@ -18,6 +18,7 @@ pub const DEFAULT_DTYPE: DType = DType::F32;
     swath square 1 2 3 4 5 6 7 8 9 10\n  \
     swath devices\n  \
     swath calibrate\n  \
+    swath check --quick\n  \
     swath run --op square --reduce sum --n 1e8\n  \
     swath run --expr \"x*x + 1\" --reduce sum --n 1e8\n  \
     swath run --expr \"x*x + 1\" --input x.npy --output y.npy\n  \
@@ -50,6 +51,35 @@ pub enum Command {
     /// print it. The scheduler routes `auto` jobs by these numbers; without this command it measures
     /// them on first use. The cache is in the user's cache directory, or SWATH_CACHE_DIR (off: none).
     Calibrate(CalibrateArgs),
+    /// Check that the GPU computes what the CPU does, for every op, reduction, scan, class of expression
+    /// and primitive on every element type.
+    ///
+    /// Each runs at several lengths on the GPU and on the CPU, and the results are compared under swath's
+    /// accuracy contract (bit for bit where it promises bits). Prints a line per group and a summary; exit
+    /// status 1 if any group fails or there is no GPU adapter. WGPU_ADAPTER_NAME picks the adapter.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    swath check --quick                          every group at lengths up to 70001, in seconds\n  \
+    swath check                                  up to 2^20+3, and past the largest storage binding\n  \
+    swath check --only scan                      the scans only\n  \
+    WGPU_ADAPTER_NAME=nvidia swath check         the first adapter whose name contains \"nvidia\"")]
+pub struct CheckArgs {
+    /// Lengths 0, 1, 257, 4097 and 70001 only. Without it: 0, 1, 257, 4097 and 2^20+3, and one element
+    /// past the adapter's largest storage binding for one f32 group of each kind, where memory allows.
+    #[arg(long)]
+    pub quick: bool,
+
+    /// Check only the groups whose name contains TEXT, such as "f32", "scan" or "map i32 abs".
+    #[arg(long, value_name = "TEXT")]
+    pub only: Option<String>,
+
+    /// Flip one bit of the GPU's result of the first group whose name contains GROUP, to show that a
+    /// difference is caught and named.
+    #[arg(long, value_name = "GROUP", hide = true)]
+    pub corrupt: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,8 @@ pub enum Failure {
     /// a type or length that does not fit, or bound to no input. Like clap's usage errors, the command
     /// line has to change, and the exit status is the same, 2.
     Files(String),
+    /// `swath check` found results of the GPU that differ from the CPU's, or had no GPU to check.
+    Check(String),
 }
 
 impl From<swath::Error> for Failure {
@@ -36,7 +38,7 @@ impl fmt::Display for Failure {
         match self {
             Failure::Swath(error) => write!(f, "{error}"),
             Failure::Output(error) => write!(f, "cannot write the output: {error}"),
-            Failure::Usage(message) | Failure::Files(message) => f.write_str(message),
+            Failure::Usage(message) | Failure::Files(message) | Failure::Check(message) => f.write_str(message),
         }
     }
 }

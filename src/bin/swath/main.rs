@@ -2,6 +2,7 @@
 
 mod bench;
 mod calibrate;
+mod check;
 mod cli;
 mod devices;
 mod distributed;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(args, cli.device, &mut out),
         Command::Bench(args) => bench::run(args, cli.device, &mut out),
         Command::Calibrate(args) => calibrate::run(cli.device, args.threads.map(usize::from), &mut out),
+        Command::Check(args) => check::run(args, cli.device, &mut out),
     };
     match result.and_then(|()| std::io::Write::flush(&mut out).map_err(Into::into)) {
         Ok(()) => ExitCode::SUCCESS,
