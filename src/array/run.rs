@@ -81,12 +81,13 @@ impl Engine {
         // A software adapter computes on the pool's own cores: under `auto`
         // an array placed there only adds an upload, and a readback for
         // every job the CPU then runs on it.
-        let wanted = self.policy() == Policy::Gpu || !traits.software && {
-            let model = self.cost_model();
-            // A map over the array reads and writes it: from the caches or from memory.
-            let streamed = (2 * len * dtype.size()) as f64;
-            model.gpu.is_some_and(|costs| costs.bytes_per_s > model.cpu.pool_bytes_per_s(streamed))
-        };
+        let wanted = self.policy() == Policy::Gpu
+            || !traits.software && {
+                let model = self.cost_model();
+                // A map over the array reads and writes it: from the caches or from memory.
+                let streamed = (2 * len * dtype.size()) as f64;
+                model.gpu.is_some_and(|costs| costs.bytes_per_s > model.cpu.pool_bytes_per_s(streamed))
+            };
         (wanted && traits.healthy && (dtype != DType::F64 || traits.shader_f64)).then_some(gpu)
     }
 }
