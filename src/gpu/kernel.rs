@@ -7,14 +7,6 @@
 //! `shaders/`. No user text and no constant value ever reaches the source.
 
 use crate::canonical::{LANES, ROWS};
-
-/// Elements each lane of a map kernel writes (see `shaders/map.wgsl`).
-pub(super) const MAP_PER_LANE: usize = 4;
-
-/// Workgroups of a map kernel over `n` elements.
-pub(super) fn map_groups(n: usize) -> usize {
-    n.div_ceil(LANES * MAP_PER_LANE)
-}
 use crate::dtype::DType;
 use crate::expr::program::{Scalar, Structure};
 use crate::expr::wgsl;
@@ -158,8 +150,7 @@ impl Kernel {
     /// The complete WGSL source of this kernel.
     pub fn source(&self) -> String {
         let mut header = format!("alias U = {};\n", self.output().wgsl());
-        let _ = writeln!(header, "const LANES: u32 = {LANES}u;\nconst ROWS: u32 = {ROWS}u;");
-        let _ = writeln!(header, "const MAP_PER_LANE: u32 = {MAP_PER_LANE}u;\n");
+        let _ = writeln!(header, "const LANES: u32 = {LANES}u;\nconst ROWS: u32 = {ROWS}u;\n");
         header.push_str("struct Params {\n");
         for field in self.layout().fields {
             let _ = writeln!(header, "    {}: {},", field.slot, field.dtype.wgsl());

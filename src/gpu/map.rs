@@ -2,7 +2,7 @@
 //! chunk at a time: the upload of chunk k+1 and the readback of chunk k-1
 //! overlap the kernel of chunk k.
 
-use super::kernel::{map_groups, Kernel};
+use super::kernel::Kernel;
 use super::profile::Stopwatch;
 use super::scratch::{param_slot_bytes, Role, Scratch};
 use super::stream::{Reader, Uploads};
@@ -48,7 +48,7 @@ pub(super) fn run<U: Element>(
             params: binding(&params, slot, layout.size as u64),
             dst: binding(&result, 0, dst.len() as u64),
             inputs: uploads.bindings(n),
-            groups: map_groups(n),
+            groups: n.div_ceil(LANES),
         };
         dispatch.encode(ctx, &mut encoder, watch.pass_writes(ctx));
         let mut encoder = watch.computed(ctx, encoder)?;

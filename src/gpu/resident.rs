@@ -8,13 +8,13 @@
 //! keep the canonical order.
 
 use super::early_read::EarlyRead;
-use super::kernel::{map_groups, Kernel};
+use super::kernel::Kernel;
 use super::pool::{Pool, Pooled};
 use super::reduce::{encode_resident, ResidentReduce, TILE_ALIGN};
 use super::scratch::{param_slot_bytes, Scratch};
 use super::stream::Reader;
 use super::{binding, elements_within, Context, Gpu, KernelCache, Launch};
-use crate::canonical::TILE;
+use crate::canonical::{LANES, TILE};
 use crate::column::Column;
 use crate::dtype::DType;
 use crate::error::GpuError;
@@ -317,7 +317,7 @@ fn encode_map(
             params: binding(&params, slot, layout.size as u64),
             dst: out.binding(k, n),
             inputs: inputs.iter().map(|a| a.binding(k, n)).collect(),
-            groups: map_groups(n),
+            groups: n.div_ceil(LANES),
         };
         dispatch.encode(ctx, encoder, None);
     }
