@@ -3,20 +3,21 @@
 //! order-free, so the counts are the same on any number of threads, and
 //! the bins are those of [`crate::binning`], as on the GPU.
 //!
-//! Counting is bound by finding bins, so the common case is made
-//! branch-free: [`Binning::near`] proves, once per job, that a cheap
-//! estimate (in f32 where that is enough, else f64) is at most one bin
-//! off for every value, and each value then costs an estimate, two
-//! comparisons and an add of 0 or 1 (values not counted add 0
-//! somewhere). Where no estimate is that close (edges closer than the
-//! rounding of `lo`), values take [`Binning::bin`]'s search. Values that
-//! repeat a bin would make each add wait for the last one to be stored,
-//! so a task with few bins counts into four interleaved sets of counts,
-//! added up at its end.
+//! Counting is bound by finding bins, so the common case does no look-up
+//! at all: [`Binning::margins`] proves, once per job, how far inside a
+//! bin a value's estimate must fall to be exact, and a vectorised pass
+//! marks a block of values with their bins (or the spare slot past the
+//! last bin, for values not counted), leaving only the few near a
+//! boundary to be searched while the marks are counted. Where no margins
+//! are narrow enough, [`Binning::near`]'s estimate corrected by two
+//! comparisons takes over, and past that, [`Binning::bin`]'s search.
+//! Values that repeat a bin would make each add wait for the last one to
+//! be stored, so a task with few bins counts into four interleaved sets
+//! of counts, added up at its end.
 
 use super::eval::for_each_piece;
 use super::{SERIAL_BELOW, TASK_ELEMENTS};
-use crate::binning::{Binning, Near};
+use crate::binning::{Binning, Margins, Near, Precision, UNSURE};
 use crate::canonical::TILE;
 use crate::column::Column;
 use crate::dtype::Element;
@@ -26,16 +27,16 @@ use std::ops::Range;
 
 /// The counts of `input`'s values in the bins of `binning`.
 pub(crate) fn count_in<U: Element>(input: &[U], binning: &Binning<U>) -> Vec<u32> {
-    let finder = Finder::new(binning, input.len());
+    let counter = Counter::new(binning, input.len());
     let tally = |mut counts: Vec<u32>, part: &[U]| {
-        finder.add(&mut counts, part);
+        counter.add(&mut counts, part);
         counts
     };
     if serial(input.len(), binning) {
-        return finder.merge(tally(finder.zeros(), input));
+        return counter.merge(tally(counter.zeros(), input));
     }
     let parts = input.par_chunks(TASK_ELEMENTS);
-    finder.merge(parts.fold(|| finder.zeros(), tally).reduce(|| finder.zeros(), add_counts))
+    counter.merge(parts.fold(|| counter.zeros(), tally).reduce(|| counter.zeros(), add_counts))
 }
 
 /// The counts of `program(columns)`'s values over elements `range`,
@@ -46,18 +47,18 @@ pub(crate) fn count<U: Element>(
     range: Range<usize>,
     binning: &Binning<U>,
 ) -> Vec<u32> {
-    let finder = Finder::new(binning, range.len());
+    let counter = Counter::new(binning, range.len());
     let tally = |mut counts: Vec<u32>, part: Range<usize>| {
-        for_each_piece(program, columns, part, TILE, |_, values: &[U]| finder.add(&mut counts, values));
+        for_each_piece(program, columns, part, TILE, |_, values: &[U]| counter.add(&mut counts, values));
         counts
     };
     if serial(range.len(), binning) {
-        return finder.merge(tally(finder.zeros(), range));
+        return counter.merge(tally(counter.zeros(), range));
     }
     let parts = range.len().div_ceil(TASK_ELEMENTS);
     let part = |t: usize| range.start + t * TASK_ELEMENTS..(range.start + (t + 1) * TASK_ELEMENTS).min(range.end);
     let parts = (0..parts).into_par_iter().map(part);
-    finder.merge(parts.fold(|| finder.zeros(), tally).reduce(|| finder.zeros(), add_counts))
+    counter.merge(parts.fold(|| counter.zeros(), tally).reduce(|| counter.zeros(), add_counts))
 }
 
 /// True if a job of `len` values runs on the calling thread: a short one,
@@ -74,109 +75,171 @@ const INTERLEAVED_BINS: usize = 1 << 14;
 /// Sets of counts a task with few bins keeps.
 const LANES: usize = 4;
 
+/// Values whose bins are estimated in one vectorised pass before they
+/// are counted: their marks stay in L1 cache.
+const BLOCK: usize = 1024;
+
 /// How one job's values find their bins, chosen once.
 enum Finder<'a, U> {
-    F32(Near<'a, U, f32>, usize),
-    F64(Near<'a, U, f64>, usize),
-    Search(&'a Binning<U>),
+    /// Estimated in a vectorised pass, with the few values near a
+    /// boundary searched: the common case.
+    Margins32(Margins<U, f32>),
+    Margins64(Margins<U, f64>),
+    /// Estimated and corrected one by one, where the margins are too
+    /// wide (edges close to the rounding of `lo`).
+    Near32(Near<'a, U, f32>),
+    Near64(Near<'a, U, f64>),
+    Search,
 }
 
-impl<'a, U: Element> Finder<'a, U> {
-    /// The cheapest way to count `len` values: the checks of a near
-    /// estimate cost about two values per bin, so a job with more bins
+/// One job's counting: its finder, and the sets of counts each task
+/// keeps, each with a spare slot past the last bin for the values not
+/// counted.
+struct Counter<'a, U> {
+    binning: &'a Binning<U>,
+    finder: Finder<'a, U>,
+    lanes: usize,
+}
+
+impl<'a, U: Element> Counter<'a, U> {
+    /// The cheapest way to count `len` values: the proofs of the
+    /// estimates cost about two values per bin, so a job with more bins
     /// than values searches.
-    fn new(binning: &'a Binning<U>, len: usize) -> Finder<'a, U> {
+    fn new(binning: &'a Binning<U>, len: usize) -> Counter<'a, U> {
         let lanes = if binning.bins <= INTERLEAVED_BINS { LANES } else { 1 };
-        if binning.reachable() > len {
-            return Finder::Search(binning);
-        }
-        if let Some(near) = binning.near::<f32>() {
-            return Finder::F32(near, lanes);
-        }
-        match binning.near::<f64>() {
-            Some(near) => Finder::F64(near, lanes),
-            None => Finder::Search(binning),
-        }
+        let finder = if binning.reachable() > len {
+            Finder::Search
+        } else if let Some(margins) = binning.margins::<f32>() {
+            Finder::Margins32(margins)
+        } else if let Some(margins) = binning.margins::<f64>() {
+            Finder::Margins64(margins)
+        } else if let Some(near) = binning.near::<f32>() {
+            Finder::Near32(near)
+        } else if let Some(near) = binning.near::<f64>() {
+            Finder::Near64(near)
+        } else {
+            Finder::Search
+        };
+        Counter { binning, finder, lanes }
     }
 
-    /// Sets of counts per task.
-    fn lanes(&self) -> usize {
-        match self {
-            Finder::F32(_, lanes) | Finder::F64(_, lanes) => *lanes,
-            Finder::Search(_) => 1,
-        }
+    /// Slots in one set of counts: the bins and the spare.
+    fn stride(&self) -> usize {
+        self.binning.bins + 1
     }
 
-    fn bins(&self) -> usize {
-        match self {
-            Finder::F32(near, _) => near.bins(),
-            Finder::F64(near, _) => near.bins(),
-            Finder::Search(binning) => binning.bins,
-        }
-    }
-
-    /// A task's empty counts: `lanes()` sets, one after another.
+    /// A task's empty counts: `lanes` sets, one after another.
     fn zeros(&self) -> Vec<u32> {
-        vec![0; self.lanes() * self.bins()]
+        vec![0; self.lanes * self.stride()]
     }
 
-    /// The counts of the bins: the sets added up.
+    /// The counts of the bins: the sets added up, the spare dropped.
     fn merge(&self, mut counts: Vec<u32>) -> Vec<u32> {
-        let bins = self.bins();
-        let (first, rest) = counts.split_at_mut(bins);
-        for set in rest.chunks_exact(bins) {
+        let stride = self.stride();
+        let (first, rest) = counts.split_at_mut(stride);
+        for set in rest.chunks_exact(stride) {
             for (a, b) in first.iter_mut().zip(set) {
                 *a += b;
             }
         }
-        counts.truncate(bins);
+        counts.truncate(self.binning.bins);
         counts
     }
 
     #[inline]
     fn add(&self, counts: &mut [u32], values: &[U]) {
-        match self {
-            Finder::F32(near, LANES) => add_interleaved(counts, values, near),
-            Finder::F32(near, _) => add_near(counts, values, near),
-            Finder::F64(near, LANES) => add_interleaved(counts, values, near),
-            Finder::F64(near, _) => add_near(counts, values, near),
-            Finder::Search(binning) => add_values(counts, values, binning),
+        match &self.finder {
+            Finder::Margins32(margins) => self.add_marked(counts, values, margins),
+            Finder::Margins64(margins) => self.add_marked(counts, values, margins),
+            Finder::Near32(near) => self.add_each(counts, values, |x| near.bin(x)),
+            Finder::Near64(near) => self.add_each(counts, values, |x| near.bin(x)),
+            Finder::Search => self.add_each(counts, values, |x| self.searched(x)),
+        }
+    }
+
+    /// `x`'s bin, or the spare slot.
+    #[inline]
+    fn searched(&self, x: U) -> (usize, u32) {
+        (self.binning.bin(x).unwrap_or(self.binning.bins), 1)
+    }
+
+    /// Marks a block at a time, then counts the marks, searching those
+    /// [`UNSURE`].
+    fn add_marked<F: Precision>(&self, counts: &mut [u32], values: &[U], margins: &Margins<U, F>) {
+        let mut marks = [0u32; BLOCK];
+        for block in values.chunks(BLOCK) {
+            let marks = &mut marks[..block.len()];
+            marking::mark(margins, block, marks);
+            self.count(counts, marks.len(), |j| match marks[j] {
+                UNSURE => self.searched(block[j]),
+                bin => (bin as usize, 1),
+            });
+        }
+    }
+
+    fn add_each(&self, counts: &mut [u32], values: &[U], bin: impl Fn(U) -> (usize, u32)) {
+        self.count(counts, values.len(), |j| bin(values[j]));
+    }
+
+    /// Adds `bin(j)`'s second part, 0 or 1, to the count of its first,
+    /// for each `j < len`. With four sets, four consecutive `j` go to
+    /// four sets, so that a run of equal bins does not chain each add to
+    /// the store before it.
+    #[inline(always)]
+    fn count(&self, counts: &mut [u32], len: usize, bin: impl Fn(usize) -> (usize, u32)) {
+        let quads = match self.lanes {
+            LANES => len / LANES,
+            _ => 0,
+        };
+        let stride = self.stride();
+        let (c0, rest) = counts.split_at_mut(stride);
+        if quads > 0 {
+            let (c1, rest) = rest.split_at_mut(stride);
+            let (c2, c3) = rest.split_at_mut(stride);
+            for q in 0..quads {
+                let j = q * LANES;
+                let (a, b, c, d) = (bin(j), bin(j + 1), bin(j + 2), bin(j + 3));
+                c0[a.0] += a.1;
+                c1[b.0] += b.1;
+                c2[c.0] += c.1;
+                c3[d.0] += d.1;
+            }
+        }
+        for j in quads * LANES..len {
+            let (b, counted) = bin(j);
+            c0[b] += counted;
         }
     }
 }
 
-fn add_near<U: Element, F: crate::binning::Precision>(counts: &mut [u32], values: &[U], near: &Near<'_, U, F>) {
-    for &x in values {
-        let (b, counted) = near.bin(x);
-        counts[b] += counted;
-    }
-}
+/// The vectorised marking pass, compiled for the baseline CPU and, chosen
+/// at run time, for AVX2. The marks are integers and comparisons, so
+/// both give the same marks.
+mod marking {
+    use crate::binning::{Margins, Precision};
+    use crate::dtype::Element;
 
-/// Four consecutive values go to four sets of counts, so that a run of
-/// equal bins does not chain each add to the store before it.
-fn add_interleaved<U: Element, F: crate::binning::Precision>(counts: &mut [u32], values: &[U], near: &Near<'_, U, F>) {
-    let bins = counts.len() / LANES;
-    let (c0, rest) = counts.split_at_mut(bins);
-    let (c1, rest) = rest.split_at_mut(bins);
-    let (c2, c3) = rest.split_at_mut(bins);
-    let mut quads = values.chunks_exact(LANES);
-    for quad in &mut quads {
-        // Four calls rather than an array's `map`, which is not inlined.
-        let (a, b, c, d) = (near.bin(quad[0]), near.bin(quad[1]), near.bin(quad[2]), near.bin(quad[3]));
-        c0[a.0] += a.1;
-        c1[b.0] += b.1;
-        c2[c.0] += c.1;
-        c3[d.0] += d.1;
-    }
-    add_near(c0, quads.remainder(), near);
-}
-
-#[inline]
-fn add_values<U: Element>(counts: &mut [u32], values: &[U], binning: &Binning<U>) {
-    for &x in values {
-        if let Some(b) = binning.bin(x) {
-            counts[b] += 1;
+    #[inline]
+    pub(super) fn mark<U: Element, F: Precision>(margins: &Margins<U, F>, values: &[U], marks: &mut [u32]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked just above.
+            return unsafe { mark_avx2(margins, values, marks) };
         }
+        mark_loop(margins, values, marks)
+    }
+
+    #[inline(always)]
+    fn mark_loop<U: Element, F: Precision>(margins: &Margins<U, F>, values: &[U], marks: &mut [u32]) {
+        for (mark, &x) in marks.iter_mut().zip(values) {
+            *mark = margins.bin(x);
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn mark_avx2<U: Element, F: Precision>(margins: &Margins<U, F>, values: &[U], marks: &mut [u32]) {
+        mark_loop(margins, values, marks)
     }
 }
 
