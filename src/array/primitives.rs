@@ -152,6 +152,28 @@ impl<T: Element> Array<T> {
         }
     }
 
+    /// The elements where `predicate` holds and the others, each in
+    /// order, as two new arrays where this one lives: the two parts of
+    /// [`Engine::partition`](crate::Engine::partition), whose `kept` is
+    /// the first array's length. On the GPU both stay there, with their
+    /// lengths, until they are needed.
+    ///
+    /// ```
+    /// use swath::expr::Expr;
+    /// let xs = swath::Engine::new()?.array(vec![3.0f32, -1.0, 4.0, f32::NAN, -1.5]);
+    /// let (positive, rest) = xs.partition(&Expr::parse("x > 0")?)?;
+    /// assert_eq!(positive.to_vec()?, [3.0, 4.0]);
+    /// assert_eq!(rest.len(), 3); // -1, NaN and -1.5: NaN is not above 0
+    /// # Ok::<(), swath::Error>(())
+    /// ```
+    pub fn partition(&self, predicate: &Expr) -> Result<(Array<T>, Array<T>)> {
+        let kept = self.filter(predicate)?;
+        // A predicate is a condition (checked just now), so its negation
+        // holds exactly where it does not: NaN comparisons included.
+        let rest = self.filter(&!predicate.clone())?;
+        Ok((kept, rest))
+    }
+
     /// The first extreme element of an array in GPU memory.
     fn argbest(&self, extreme: Extreme) -> Result<Located<T>> {
         if let Store::Host(data) = self.raw.store() {

@@ -78,6 +78,10 @@ fn check_type<T: TestElement>(condition: &str) {
             check_array(&xs, xs.histogram(7, range.0, range.1).unwrap(), &counts, &what("histogram"));
             let kept = reference.filter(&values, &predicate).unwrap();
             check_array(&xs, xs.filter(&predicate).unwrap(), &kept, &what("filter"));
+            let parts = reference.partition(&values, &predicate).unwrap();
+            let (kept_part, rest_part) = xs.partition(&predicate).unwrap();
+            check_array(&xs, kept_part, parts.kept(), &what("partition, kept"));
+            check_array(&xs, rest_part, parts.rest(), &what("partition, rest"));
             let at = reference.filter_indices(&predicate, &Inputs::new().with("x", &values)).unwrap();
             check_array(&xs, xs.filter_indices(&predicate).unwrap(), &at, &what("filter_indices"));
             // A filter's result, its length still on the device, as the input of another primitive.
@@ -187,6 +191,7 @@ fn bad_arguments_give_the_engine_functions_errors() {
         for bad in ["x * 2", "y > 0", "x > 0.5 && i"] {
             let predicate = Expr::parse(bad).unwrap();
             same(xs.filter(&predicate).unwrap_err(), reference.filter(&values, &predicate).unwrap_err(), bad);
+            same(xs.partition(&predicate).unwrap_err(), reference.partition(&values, &predicate).unwrap_err(), bad);
             let inputs = Inputs::new().with("x", &values);
             same(
                 xs.filter_indices(&predicate).unwrap_err(),
