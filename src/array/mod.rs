@@ -35,9 +35,11 @@ mod pipeline;
 mod primitives;
 mod run;
 mod single;
+mod values;
 
 pub(crate) use pipeline::StageSpec;
 pub use pipeline::{Outputs, Pipeline};
+pub use values::ArrayValues;
 
 use crate::column::HostData;
 use crate::dtype::{DType, Element};

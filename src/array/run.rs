@@ -2,7 +2,7 @@
 //! pipeline's stages are checked, routed and dispatched like any job.
 
 use super::fuse::fuse;
-use super::{Array, Origin, Raw, StageSpec, Store, MAX_LINEAGE};
+use super::{Array, ArrayValues, Origin, Raw, StageSpec, Store, MAX_LINEAGE};
 use crate::column::HostData;
 use crate::dtype::{DType, Element};
 use crate::engine::{Engine, Outcome, Route};
@@ -10,6 +10,7 @@ use crate::error::{Error, GpuError, PipelineError, Result};
 use crate::exec::chain::{self, GpuInput, Stage};
 use crate::exec::{CpuExec, GpuExec, Work};
 use crate::expr::program::Program;
+use crate::fresh::{self, PARALLEL_COPY_FROM};
 use crate::gpu::Gpu;
 use crate::schedule::{route_chain, Decision, Device, Policy, Reason, Shape, SMALL_JOB};
 use std::sync::Arc;
@@ -33,7 +34,8 @@ impl Engine {
     /// `values` as an [`Array`]: uploaded once to the GPU if jobs on it
     /// would run there (the `gpu` policy, or `auto` with a hardware GPU whose
     /// kernels stream memory faster than the CPU pool), else kept in host
-    /// memory. Takes a `Vec` without copying (a slice is copied).
+    /// memory. Takes a `Vec` without copying; a slice is copied, in
+    /// parallel on the engine's pool when large (see [`ArrayValues`]).
     ///
     /// ```
     /// let engine = swath::Engine::new()?;
@@ -41,8 +43,8 @@ impl Engine {
     /// println!("on the GPU: {}", xs.on_gpu());
     /// # Ok::<(), swath::Error>(())
     /// ```
-    pub fn array<T: Element>(&self, values: impl Into<Vec<T>>) -> Array<T> {
-        let host = HostData::of(values.into());
+    pub fn array<T: Element>(&self, values: impl ArrayValues<T>) -> Array<T> {
+        let host = HostData::of(values.into_values(&|values| self.copy_values(values)));
         let len = host.column().len();
         let store = match self.gpu_for_arrays(T::DTYPE, len) {
             Some(gpu) => match gpu.upload(host.column()) {
@@ -56,6 +58,16 @@ impl Engine {
         };
         let origin = Arc::new(Origin::Data(host));
         Array::from_raw(Raw::new(self.clone(), T::DTYPE, len, store, origin))
+    }
+
+    /// `values` in a new vector: for a large slice, a parallel copy into
+    /// huge pages (see [`crate::fresh`]), or `to_vec` where that
+    /// allocation fails, as a copy always did.
+    fn copy_values<T: Element>(&self, values: &[T]) -> Vec<T> {
+        if std::mem::size_of_val(values) < PARALLEL_COPY_FROM {
+            return values.to_vec();
+        }
+        self.on_pool(|| fresh::copy_of(values)).unwrap_or_else(|_| values.to_vec())
     }
 
     /// A new, empty [`crate::Pipeline`] on this engine.

@@ -1,7 +1,9 @@
 //! The loops: one tight loop per (operation, type, operand shape), each
-//! run over a whole chunk so that LLVM vectorises it.
+//! run over a whole chunk so that LLVM vectorises it (in two versions:
+//! see [`super::loops`]).
 
 use super::lane::Arg;
+use super::loops::{each1, each2, each3};
 use super::num::Num;
 use crate::expr::{Binary, Unary};
 
@@ -9,11 +11,7 @@ use crate::expr::{Binary, Unary};
 #[inline(always)]
 pub(super) fn map1<A: Copy, O: Copy>(a: Arg<'_, A>, out: &mut [O], f: impl Fn(A) -> O) {
     match a {
-        Arg::Slice(a) => {
-            for (o, &a) in out.iter_mut().zip(a) {
-                *o = f(a);
-            }
-        }
+        Arg::Slice(a) => each1(a, out, f),
         Arg::Scalar(a) => out.fill(f(a)),
     }
 }
@@ -23,21 +21,9 @@ pub(super) fn map1<A: Copy, O: Copy>(a: Arg<'_, A>, out: &mut [O], f: impl Fn(A)
 #[inline(always)]
 pub(super) fn map2<A: Copy, B: Copy, O: Copy>(a: Arg<'_, A>, b: Arg<'_, B>, out: &mut [O], f: impl Fn(A, B) -> O) {
     match (a, b) {
-        (Arg::Slice(a), Arg::Slice(b)) => {
-            for (o, (&a, &b)) in out.iter_mut().zip(a.iter().zip(b)) {
-                *o = f(a, b);
-            }
-        }
-        (Arg::Slice(a), Arg::Scalar(b)) => {
-            for (o, &a) in out.iter_mut().zip(a) {
-                *o = f(a, b);
-            }
-        }
-        (Arg::Scalar(a), Arg::Slice(b)) => {
-            for (o, &b) in out.iter_mut().zip(b) {
-                *o = f(a, b);
-            }
-        }
+        (Arg::Slice(a), Arg::Slice(b)) => each2(a, b, out, f),
+        (Arg::Slice(a), Arg::Scalar(b)) => each1(a, out, |a| f(a, b)),
+        (Arg::Scalar(a), Arg::Slice(b)) => each1(b, out, |b| f(a, b)),
         (Arg::Scalar(a), Arg::Scalar(b)) => out.fill(f(a, b)),
     }
 }
@@ -49,14 +35,10 @@ pub(super) fn select<T: Copy>(c: Arg<'_, bool>, a: Arg<'_, T>, b: Arg<'_, T>, ou
         Arg::Slice(c) => c,
     };
     match (a, b) {
-        (Arg::Slice(a), Arg::Slice(b)) => {
-            for (o, (&c, (&a, &b))) in out.iter_mut().zip(c.iter().zip(a.iter().zip(b))) {
-                *o = if c { a } else { b };
-            }
-        }
-        (Arg::Slice(a), Arg::Scalar(b)) => map2(Arg::Slice(c), Arg::Slice(a), out, |c, a| if c { a } else { b }),
-        (Arg::Scalar(a), Arg::Slice(b)) => map2(Arg::Slice(c), Arg::Slice(b), out, |c, b| if c { a } else { b }),
-        (Arg::Scalar(a), Arg::Scalar(b)) => map1(Arg::Slice(c), out, |c| if c { a } else { b }),
+        (Arg::Slice(a), Arg::Slice(b)) => each3(c, a, b, out, |c, a, b| if c { a } else { b }),
+        (Arg::Slice(a), Arg::Scalar(b)) => each2(c, a, out, |c, a| if c { a } else { b }),
+        (Arg::Scalar(a), Arg::Slice(b)) => each2(c, b, out, |c, b| if c { a } else { b }),
+        (Arg::Scalar(a), Arg::Scalar(b)) => each1(c, out, |c| if c { a } else { b }),
     }
 }
 

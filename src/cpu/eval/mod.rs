@@ -18,6 +18,7 @@
 mod lane;
 mod kernels;
 mod layouts;
+mod loops;
 mod num;
 mod pieces;
 mod plan;

@@ -55,9 +55,13 @@ macro_rules! float_num {
                     Unary::Sin => transcendental(Function::Sin, a, out),
                     Unary::Cos => transcendental(Function::Cos, a, out),
                     Unary::Tanh => transcendental(Function::Tanh, a, out),
-                    Unary::Floor => map1(a, out, $t::floor),
-                    Unary::Ceil => map1(a, out, $t::ceil),
-                    Unary::Round => map1(a, out, $t::round_ties_even),
+                    // A NaN is quieted as arithmetic quiets it (`x + x`):
+                    // AVX's `roundps` quiets a signalling NaN, while the
+                    // libm's `floorf`, called where the baseline CPU has
+                    // no rounding instruction, returns it as it is.
+                    Unary::Floor => map1(a, out, |x: $t| if x.is_nan() { x + x } else { x.floor() }),
+                    Unary::Ceil => map1(a, out, |x: $t| if x.is_nan() { x + x } else { x.ceil() }),
+                    Unary::Round => map1(a, out, |x: $t| if x.is_nan() { x + x } else { x.round_ties_even() }),
                     Unary::Neg | Unary::Not | Unary::Abs | Unary::Square => {
                         unreachable!("{} is not a float-only function", op.name())
                     }

@@ -43,7 +43,9 @@ pub(super) fn i64_to_f64(k: i64) -> f64 {
 /// infinity, a subnormal or zero where the result is out of range).
 #[inline(always)]
 pub(super) fn scale_f64(p: f64, n: i64) -> f64 {
-    let half = n >> 1;
+    // floor(n / 2) with a logical shift of the positive `n + 4096`: AVX2
+    // has no 64-bit arithmetic shift.
+    let half = ((n.wrapping_add(4096) as u64) >> 1) as i64 - 2048;
     let pow2 = |e: i64| f64::from_bits((e.wrapping_add(1023) as u64) << 52);
     p * pow2(half) * pow2(n.wrapping_sub(half))
 }

@@ -102,7 +102,11 @@ pub(super) fn reduce_ln_f64(x: f64) -> (f64, f64) {
     let x = if subnormal { x * 18_014_398_509_481_984.0 } else { x };
     // Subtracting sqrt(1/2)'s bits puts 1 + f's exponent at zero.
     let t = x.to_bits().wrapping_sub(SQRT_HALF);
-    let k = ((t as i64) >> 52).wrapping_sub(if subnormal { 54 } else { 0 });
+    // The exponent field is signed; sign-extending it from 12 bits (a
+    // logical shift, an xor and a subtraction) is what `as i64 >> 52`
+    // gives, without the 64-bit arithmetic shift AVX2 lacks (which made
+    // LLVM leave `pow` on `f32` a scalar loop).
+    let k = (((t >> 52) ^ 0x800) as i64).wrapping_sub(0x800 + if subnormal { 54 } else { 0 });
     let m = f64::from_bits((t & ((1 << 52) - 1)).wrapping_add(SQRT_HALF));
     (i64_to_f64(k), m - 1.0)
 }

@@ -44,6 +44,7 @@
 
 mod exact;
 mod exp_log;
+#[macro_use]
 mod slices;
 mod tanh_pow;
 #[cfg(test)]
@@ -114,13 +115,31 @@ macro_rules! transcendental {
                 }
             }
             fn pow_slices(xs: &[Self], ys: &[Self], out: &mut [Self]) {
-                slices::zip(xs, ys, out, $pow);
+                #[inline(always)]
+                fn each(xs: &[$t], ys: &[$t], out: &mut [$t]) {
+                    for (o, (&x, &y)) in out.iter_mut().zip(xs.iter().zip(ys)) {
+                        *o = $pow(x, y);
+                    }
+                }
+                avx2_or_baseline!(each(xs: &[$t], ys: &[$t], out: &mut [$t]))
             }
             fn pow_slice_scalar(xs: &[Self], y: Self, out: &mut [Self]) {
-                slices::map(xs, out, move |x| $pow(x, y));
+                #[inline(always)]
+                fn each(xs: &[$t], y: $t, out: &mut [$t]) {
+                    for (o, &x) in out.iter_mut().zip(xs) {
+                        *o = $pow(x, y);
+                    }
+                }
+                avx2_or_baseline!(each(xs: &[$t], y: $t, out: &mut [$t]))
             }
             fn pow_scalar_slice(x: Self, ys: &[Self], out: &mut [Self]) {
-                slices::map(ys, out, move |y| $pow(x, y));
+                #[inline(always)]
+                fn each(x: $t, ys: &[$t], out: &mut [$t]) {
+                    for (o, &y) in out.iter_mut().zip(ys) {
+                        *o = $pow(x, y);
+                    }
+                }
+                avx2_or_baseline!(each(x: $t, ys: &[$t], out: &mut [$t]))
             }
         }
     };

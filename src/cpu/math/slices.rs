@@ -7,6 +7,26 @@
 //! FMA is not enabled), so an element's bits never depend on which
 //! version ran or where a chunk boundary fell.
 
+/// Calls `$each($args)`, an `#[inline(always)]` loop, through a copy
+/// compiled for AVX2 where the CPU has it. For an element function too
+/// large for LLVM to inline through a generic `F` (`pow`: its `Fn::call`
+/// shim stayed a call per element, unvectorised), the loop names the
+/// function itself, so it always inlines.
+macro_rules! avx2_or_baseline {
+    ($each:ident($($arg:ident: $ty:ty),*)) => {{
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            #[target_feature(enable = "avx2")]
+            unsafe fn avx2($($arg: $ty),*) {
+                $each($($arg),*)
+            }
+            // SAFETY: the CPU has AVX2, checked just above.
+            return unsafe { avx2($($arg),*) };
+        }
+        $each($($arg),*)
+    }};
+}
+
 /// `out[i] = f(xs[i])`.
 #[inline]
 pub(super) fn map<T: Copy, F: Fn(T) -> T + Copy>(xs: &[T], out: &mut [T], f: F) {
@@ -16,17 +36,6 @@ pub(super) fn map<T: Copy, F: Fn(T) -> T + Copy>(xs: &[T], out: &mut [T], f: F) 
         return unsafe { avx2::map(xs, out, f) };
     }
     map_loop(xs, out, f)
-}
-
-/// `out[i] = f(xs[i], ys[i])`.
-#[inline]
-pub(super) fn zip<T: Copy, F: Fn(T, T) -> T + Copy>(xs: &[T], ys: &[T], out: &mut [T], f: F) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked just above.
-        return unsafe { avx2::zip(xs, ys, out, f) };
-    }
-    zip_loop(xs, ys, out, f)
 }
 
 /// Rewrites `out[i] = slow(xs[i])` where `far(xs[i])`: the arguments a
@@ -62,13 +71,6 @@ fn map_loop<T: Copy, F: Fn(T) -> T>(xs: &[T], out: &mut [T], f: F) {
     }
 }
 
-#[inline(always)]
-fn zip_loop<T: Copy, F: Fn(T, T) -> T>(xs: &[T], ys: &[T], out: &mut [T], f: F) {
-    for (o, (&x, &y)) in out.iter_mut().zip(xs.iter().zip(ys)) {
-        *o = f(x, y);
-    }
-}
-
 /// An OR over the whole slice, without an early exit, so it vectorises.
 #[inline(always)]
 fn any_loop<T: Copy, P: Fn(T) -> bool>(xs: &[T], p: P) -> bool {
@@ -80,11 +82,6 @@ mod avx2 {
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn map<T: Copy, F: Fn(T) -> T>(xs: &[T], out: &mut [T], f: F) {
         super::map_loop(xs, out, f)
-    }
-
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn zip<T: Copy, F: Fn(T, T) -> T>(xs: &[T], ys: &[T], out: &mut [T], f: F) {
-        super::zip_loop(xs, ys, out, f)
     }
 
     #[target_feature(enable = "avx2")]

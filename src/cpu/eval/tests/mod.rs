@@ -1,9 +1,12 @@
 //! The evaluator against a per-element reference, on every operation and
 //! type, at lengths that take the serial and the parallel paths; and its
-//! reductions against `cpu::map_reduce` over the mapped values.
+//! reductions against `cpu::map_reduce` over the mapped values. Every
+//! map on the calling thread also runs with the baseline loops forced,
+//! which must give the bits of the AVX2 ones (see `super::loops`).
 
 mod reference;
 
+use super::loops::baseline_only;
 use super::{map_into, map_reduce};
 use crate::column::Column;
 use crate::cpu;
@@ -46,6 +49,18 @@ fn check_at_lengths(expr: &Expr, dtype: DType, output: DType, lengths: &[usize])
 fn check_at<U: Element>(expr: &Expr, program: &Program, columns: &[Column<'_>], n: usize) {
     let mut out = vec![U::default(); n];
     map_into(program, columns, &mut out);
+    if n < cpu::SERIAL_BELOW {
+        let mut baseline = vec![U::default(); n];
+        baseline_only(|| map_into(program, columns, &mut baseline));
+        let bits = |x: &U| bytemuck::bytes_of(x).to_vec();
+        if let Some(i) = (0..n).find(|&i| bits(&baseline[i]) != bits(&out[i])) {
+            let (base, avx2) = (baseline[i], out[i]);
+            panic!(
+                "`{expr}` at {i} of {n}: baseline loops {base:?}, AVX2 {avx2:?}, inputs {:?}",
+                inputs_at(columns, i)
+            );
+        }
+    }
     let mut scratch = Vec::new();
     for i in 0..n {
         let want = element(program, columns, i, &mut scratch);
