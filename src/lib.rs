@@ -45,6 +45,7 @@ mod handle;
 mod inputs;
 mod job;
 pub mod op;
+mod recent;
 pub mod schedule;
 
 pub use array::{Array, Outputs, Pipeline};

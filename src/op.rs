@@ -189,6 +189,7 @@ impl Op {
     }
 
     /// Checks that this op can run on `dtype`, before any work is done.
+    #[inline]
     pub fn check(&self, dtype: DType) -> Result<()> {
         let scalar = |value: f64| {
             if dtype.holds_exactly(value) {

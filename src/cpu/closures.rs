@@ -22,6 +22,7 @@ pub(crate) trait ReduceVisitor<T> {
 /// fast, so a new function needs no code in this file. The transcendental
 /// functions run there too: its loops call the slice functions of
 /// [`super::math`], which vectorise, where a closure per element would not.
+#[inline]
 pub(crate) fn has_loop(op: Option<Op>) -> bool {
     use Op::*;
     matches!(op, None | Some(Square | Abs | Neg | Sqrt | Add(_) | Mul(_) | Min(_) | Max(_) | Clamp { .. }))

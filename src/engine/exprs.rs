@@ -10,10 +10,11 @@
 //! anew is found by comparing structure.
 
 use crate::dtype::DType;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::expr::program::Program;
 use crate::expr::Expr;
 use crate::inputs::Inputs;
+use crate::recent::Recent;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -42,28 +43,24 @@ impl Entry {
 }
 
 thread_local! {
-    static PROGRAMS: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
+    static PROGRAMS: RefCell<Recent<Entry>> = const { RefCell::new(Recent::new(KEPT)) };
 }
 
 /// The program of `expr` over `inputs` giving `output`, compiled on this
 /// thread's first use (errors are not kept).
 pub(super) fn compiled(expr: &Expr, inputs: &Inputs<'_>, output: DType) -> Result<Rc<Program>> {
     PROGRAMS.with_borrow_mut(|programs| {
-        let same = |e: &Entry| e.expr.same_node(expr) && e.reads(inputs, output);
-        let equal = |e: &Entry| e.reads(inputs, output) && e.expr == *expr;
-        match programs.iter().position(same).or_else(|| programs.iter().position(equal)) {
-            Some(k) => {
-                let hit = programs.remove(k);
-                programs.insert(0, hit);
-            }
-            None => {
-                let program = Program::compile(expr, &inputs.types(), output)?;
-                let inputs = inputs.types().into_iter().map(|(name, dtype)| (name.to_string(), dtype)).collect();
-                programs.truncate(KEPT - 1);
-                programs.insert(0, Entry { expr: expr.clone(), inputs, output, program: Rc::new(program) });
-            }
-        }
-        Ok(programs[0].program.clone())
+        let find = |kept: &[Entry]| {
+            let same = |e: &Entry| e.expr.same_node(expr) && e.reads(inputs, output);
+            let equal = |e: &Entry| e.reads(inputs, output) && e.expr == *expr;
+            kept.iter().position(same).or_else(|| kept.iter().position(equal))
+        };
+        let make = || {
+            let program = Program::compile(expr, &inputs.types(), output)?;
+            let inputs = inputs.types().into_iter().map(|(name, dtype)| (name.to_string(), dtype)).collect();
+            Ok::<_, Error>(Entry { expr: expr.clone(), inputs, output, program: Rc::new(program) })
+        };
+        Ok(programs.find_or_make(find, make)?.program.clone())
     })
 }
 
@@ -94,6 +91,6 @@ mod tests {
         for k in 0..3 * KEPT {
             compiled(&(var("x") + k as f64), &inputs, DType::F32).unwrap();
         }
-        assert_eq!(PROGRAMS.with_borrow(Vec::len), KEPT);
+        assert_eq!(PROGRAMS.with_borrow(Recent::len), KEPT);
     }
 }

@@ -228,14 +228,23 @@ impl Engine {
         self.map_to(input, out, op, Target::Given)
     }
 
-    /// [`Engine::map_into`], predicted as writing `target`.
-    #[inline]
+    /// [`Engine::map_into`], predicted as writing `target`. A small job
+    /// with a compiled loop runs at once, inlined into the caller; the
+    /// rest is a call, so that the fast path stays a few instructions.
+    #[inline(always)]
     fn map_to<T: Element>(&self, input: &[T], out: &mut [T], op: Op, target: Target) -> Result<Device> {
-        op.check(T::DTYPE)?;
         if self.small_on_cpu(input.len()) && input.len() == out.len() && cpu::has_loop(Some(op)) {
+            op.check(T::DTYPE)?;
             cpu::map_into(input, out, op);
             return Ok(Device::Cpu);
         }
+        self.map_routed(input, out, op, target)
+    }
+
+    /// [`Engine::map_to`] for a job that is routed.
+    #[inline(never)]
+    fn map_routed<T: Element>(&self, input: &[T], out: &mut [T], op: Op, target: Target) -> Result<Device> {
+        op.check(T::DTYPE)?;
         let op = ops::compiled(Some(op), T::DTYPE)?;
         let columns = [Column::of(input)];
         Ok(self.execute_map(Task::new(&op.program, &columns, input.len()), op.shape, out, target)?.device)

@@ -4,9 +4,10 @@
 //! `map_reduce`) are called again and again with the same few ops.
 
 use crate::dtype::DType;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::expr::program::Program;
 use crate::op::Op;
+use crate::recent::Recent;
 use crate::schedule::ProgramShape;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -26,7 +27,7 @@ pub(super) struct Compiled {
 }
 
 thread_local! {
-    static PROGRAMS: RefCell<Vec<(Key, Rc<Compiled>)>> = const { RefCell::new(Vec::new()) };
+    static PROGRAMS: RefCell<Recent<(Key, Rc<Compiled>)>> = const { RefCell::new(Recent::new(KEPT)) };
 }
 
 /// The program of `op` (the identity for `None`) over one input of
@@ -35,14 +36,11 @@ thread_local! {
 pub(super) fn compiled(op: Option<Op>, dtype: DType) -> Result<Rc<Compiled>> {
     let key: Key = (op.map(|op| op.name()), op.map_or([0.0; 2], |op| op.scalars()).map(f64::to_bits), dtype);
     PROGRAMS.with_borrow_mut(|programs| {
-        if let Some(k) = programs.iter().position(|(kept, _)| *kept == key) {
-            let hit = programs.remove(k);
-            programs.insert(0, hit);
-        } else {
+        let find = |kept: &[(Key, Rc<Compiled>)]| kept.iter().position(|(kept, _)| *kept == key);
+        let make = || {
             let program = Program::of_op(op, dtype)?;
-            programs.truncate(KEPT - 1);
-            programs.insert(0, (key, Rc::new(Compiled { shape: ProgramShape::of(&program), program })));
-        }
-        Ok(programs[0].1.clone())
+            Ok::<_, Error>((key, Rc::new(Compiled { shape: ProgramShape::of(&program), program })))
+        };
+        Ok(programs.find_or_make(find, make)?.1.clone())
     })
 }

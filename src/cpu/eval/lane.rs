@@ -111,6 +111,39 @@ impl Bank {
             u32: regs(counts, len),
         }
     }
+
+    /// Bytes of a bank of `counts` registers of `len` elements.
+    pub fn bytes(counts: &[usize; KINDS], len: usize) -> usize {
+        fn bytes<T: Lane>(counts: &[usize; KINDS], len: usize) -> usize {
+            counts[T::KIND] * size_of::<T>() * len
+        }
+        bytes::<bool>(counts, len)
+            + bytes::<f32>(counts, len)
+            + bytes::<f64>(counts, len)
+            + bytes::<i32>(counts, len)
+            + bytes::<u32>(counts, len)
+    }
+
+    /// Grows this bank to hold at least `counts` registers of `len`
+    /// elements, keeping what it holds: a step writes its register
+    /// before any step reads it, so old values are never seen.
+    pub fn fit(&mut self, counts: &[usize; KINDS], len: usize) {
+        fn fit<T: Lane>(regs: &mut Vec<Vec<T>>, count: usize, len: usize) {
+            if regs.len() < count {
+                regs.resize_with(count, Vec::new);
+            }
+            for reg in &mut regs[..count] {
+                if reg.len() < len {
+                    reg.resize(len, T::default());
+                }
+            }
+        }
+        fit(&mut self.bool, counts[bool::KIND], len);
+        fit(&mut self.f32, counts[f32::KIND], len);
+        fit(&mut self.f64, counts[f64::KIND], len);
+        fit(&mut self.i32, counts[i32::KIND], len);
+        fit(&mut self.u32, counts[u32::KIND], len);
+    }
 }
 
 /// A type a step's value can have.

@@ -6,7 +6,9 @@
 
 use super::plan::Layout;
 use crate::expr::program::{Program, Scalar, Structure};
+use crate::recent::Recent;
 use std::cell::RefCell;
+use std::convert::Infallible;
 use std::sync::Arc;
 
 /// Layouts each thread keeps, the most recently used first.
@@ -39,29 +41,24 @@ fn same_bits(a: Scalar, b: Scalar) -> bool {
 }
 
 thread_local! {
-    static LAYOUTS: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
+    static LAYOUTS: RefCell<Recent<Entry>> = const { RefCell::new(Recent::new(KEPT)) };
 }
 
 /// The layout of `program`: kept from an earlier job on this thread, or
 /// made by `make` and kept.
 pub(super) fn layout(program: &Program, make: impl FnOnce(&Program) -> Layout) -> Arc<Layout> {
     LAYOUTS.with_borrow_mut(|layouts| {
-        match layouts.iter().position(|e| e.lays_out(program)) {
-            Some(k) => {
-                let hit = layouts.remove(k);
-                layouts.insert(0, hit);
-            }
-            None => {
-                let entry = Entry {
-                    structure: program.structure.clone(),
-                    consts: program.consts.clone(),
-                    columns: program.columns.clone(),
-                    layout: Arc::new(make(program)),
-                };
-                layouts.truncate(KEPT - 1);
-                layouts.insert(0, entry);
-            }
+        let find = |kept: &[Entry]| kept.iter().position(|e| e.lays_out(program));
+        let make = || {
+            Ok::<_, Infallible>(Entry {
+                structure: program.structure.clone(),
+                consts: program.consts.clone(),
+                columns: program.columns.clone(),
+                layout: Arc::new(make(program)),
+            })
+        };
+        match layouts.find_or_make(find, make) {
+            Ok(entry) => entry.layout.clone(),
         }
-        layouts[0].layout.clone()
     })
 }

@@ -58,10 +58,11 @@ pub(crate) fn map_at<U: Element>(program: &Program, columns: &[Column<'_>], star
     debug_assert_eq!(program.structure.output(), U::DTYPE);
     let plan = Plan::new(program, columns);
     let task = |start: usize, out: &mut [U]| {
-        let mut bank = plan.bank(out.len().min(CHUNK));
-        for (k, out) in out.chunks_mut(CHUNK).enumerate() {
-            plan.eval(columns, start + k * CHUNK, &mut bank, out);
-        }
+        plan.with_bank(out.len().min(CHUNK), |bank| {
+            for (k, out) in out.chunks_mut(CHUNK).enumerate() {
+                plan.eval(columns, start + k * CHUNK, bank, out);
+            }
+        })
     };
     if out.len() < SERIAL_BELOW {
         task(start, out);

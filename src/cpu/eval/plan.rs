@@ -10,6 +10,7 @@ use super::step::{self, Chunk, Dst};
 use crate::column::Column;
 use crate::dtype::Element;
 use crate::expr::program::{Instr, Program, Scalar, Step, Ty};
+use std::cell::RefCell;
 use std::sync::Arc;
 
 /// Where a step's value is during a chunk.
@@ -23,6 +24,15 @@ pub(super) enum Loc {
     Reg(usize),
     /// The output (the last step only).
     Out,
+}
+
+/// The most bytes of registers a thread keeps between jobs, per type (a
+/// thread's spare bank grows to the largest of its small jobs).
+const SPARE_BYTES: usize = 64 << 10;
+
+thread_local! {
+    /// Each thread's registers for small jobs, kept between them.
+    static SPARE: RefCell<Bank> = RefCell::new(Bank::default());
 }
 
 pub(crate) struct Plan<'p> {
@@ -56,6 +66,24 @@ impl<'p> Plan<'p> {
     /// Registers for one task, `len` elements each.
     pub fn bank(&self, len: usize) -> Bank {
         Bank::new(&self.layout.regs, len)
+    }
+
+    /// Runs `work` with registers of `len` elements: this thread's spare
+    /// bank if they fit in [`SPARE_BYTES`], so that a small job allocates
+    /// none (two allocations cost more than ten elements' work), else a
+    /// bank of their own.
+    pub fn with_bank<R>(&self, len: usize, work: impl FnOnce(&mut Bank) -> R) -> R {
+        let regs = &self.layout.regs;
+        if Bank::bytes(regs, len) > SPARE_BYTES {
+            return work(&mut self.bank(len));
+        }
+        SPARE.with(|spare| match spare.try_borrow_mut() {
+            Ok(mut bank) => {
+                bank.fit(regs, len);
+                work(&mut bank)
+            }
+            Err(_) => work(&mut self.bank(len)),
+        })
     }
 
     /// Writes the program's values for elements `start..start + out.len()` into `out`.

@@ -198,6 +198,21 @@ fn deep_expressions_reuse_registers() {
     check(&fma, DType::F32, DType::F32);
 }
 
+/// Small jobs share each thread's spare registers: a job after a longer
+/// one, or after another program whose values are still in them, must
+/// compute every element from its own steps.
+#[test]
+fn small_jobs_after_others_see_no_stale_registers() {
+    let (x, y) = (var("x"), var("y"));
+    let wide = (&x * &y + &x) * (&y - x.clone().sq()) + (index().cast(DType::F64) * var("d"));
+    let narrow = (&x - &y).sq().max(x.clone().abs());
+    for lengths in [[2000, 3, 700], [1, 1500, 9]] {
+        check_at_lengths(&wide, DType::F64, DType::F64, &lengths);
+        check_at_lengths(&narrow, DType::F32, DType::F32, &lengths);
+        check_at_lengths(&narrow, DType::I32, DType::I32, &lengths);
+    }
+}
+
 /// A shared subtree is one step, which a step may read twice (`a + a`):
 /// its register is freed once, so no later step takes it twice.
 #[test]
