@@ -1,6 +1,7 @@
 //! The types a step's value can have ([`Lane`]), the scratch registers
 //! that hold them ([`Bank`]), and how a step sees an operand ([`Arg`]).
 
+use super::reg::Reg;
 use crate::column::Column;
 use crate::dtype::{DType, Element};
 
@@ -90,18 +91,18 @@ pub(super) const KINDS: usize = 5;
 /// allocates one bank and reuses it for all of its chunks.
 #[derive(Default)]
 pub(crate) struct Bank {
-    bool: Vec<Vec<bool>>,
-    f32: Vec<Vec<f32>>,
-    f64: Vec<Vec<f64>>,
-    i32: Vec<Vec<i32>>,
-    u32: Vec<Vec<u32>>,
+    bool: Vec<Reg<bool>>,
+    f32: Vec<Reg<f32>>,
+    f64: Vec<Reg<f64>>,
+    i32: Vec<Reg<i32>>,
+    u32: Vec<Reg<u32>>,
 }
 
 impl Bank {
     /// `counts[T::KIND]` registers of each type `T`, of `len` elements.
     pub fn new(counts: &[usize; KINDS], len: usize) -> Bank {
-        fn regs<T: Lane>(counts: &[usize; KINDS], len: usize) -> Vec<Vec<T>> {
-            (0..counts[T::KIND]).map(|_| vec![T::default(); len]).collect()
+        fn regs<T: Lane>(counts: &[usize; KINDS], len: usize) -> Vec<Reg<T>> {
+            (0..counts[T::KIND]).map(|_| Reg::new(len)).collect()
         }
         Bank {
             bool: regs(counts, len),
@@ -125,16 +126,16 @@ impl Bank {
     }
 
     /// Grows this bank to hold at least `counts` registers of `len`
-    /// elements, keeping what it holds: a step writes its register
-    /// before any step reads it, so old values are never seen.
+    /// elements: a step writes its register before any step reads it,
+    /// so the values a register held before are never seen.
     pub fn fit(&mut self, counts: &[usize; KINDS], len: usize) {
-        fn fit<T: Lane>(regs: &mut Vec<Vec<T>>, count: usize, len: usize) {
+        fn fit<T: Lane>(regs: &mut Vec<Reg<T>>, count: usize, len: usize) {
             if regs.len() < count {
-                regs.resize_with(count, Vec::new);
+                regs.resize_with(count, Reg::default);
             }
             for reg in &mut regs[..count] {
                 if reg.len() < len {
-                    reg.resize(len, T::default());
+                    *reg = Reg::new(len);
                 }
             }
         }
@@ -150,8 +151,8 @@ impl Bank {
 pub(super) trait Lane: Copy + Default + Send + Sync + 'static {
     /// Index of the type in per-type tables such as register counts.
     const KIND: usize;
-    fn regs(bank: &Bank) -> &[Vec<Self>];
-    fn regs_mut(bank: &mut Bank) -> &mut [Vec<Self>];
+    fn regs(bank: &Bank) -> &[Reg<Self>];
+    fn regs_mut(bank: &mut Bank) -> &mut [Reg<Self>];
     /// The column's values if it holds this type.
     fn column(column: Column<'_>) -> Option<&[Self]>;
     /// The output's values if it holds this type.
@@ -165,10 +166,10 @@ macro_rules! lane {
     ($t:ident, $kind:expr, $variant:ident, $column:ident => $values:expr) => {
         impl Lane for $t {
             const KIND: usize = $kind;
-            fn regs(bank: &Bank) -> &[Vec<Self>] {
+            fn regs(bank: &Bank) -> &[Reg<Self>] {
                 &bank.$t
             }
-            fn regs_mut(bank: &mut Bank) -> &mut [Vec<Self>] {
+            fn regs_mut(bank: &mut Bank) -> &mut [Reg<Self>] {
                 &mut bank.$t
             }
             fn column($column: Column<'_>) -> Option<&[Self]> {

@@ -22,6 +22,7 @@ mod loops;
 mod num;
 mod pieces;
 mod plan;
+mod reg;
 mod step;
 #[cfg(test)]
 mod tests;

@@ -39,7 +39,7 @@ impl Chunk<'_, '_> {
                 Some(value) => Arg::Scalar(value),
                 None => unreachable!("constants have the type of their step"),
             },
-            Loc::Reg(r) => Arg::Slice(&T::regs(bank)[r][..self.len]),
+            Loc::Reg(r) => Arg::Slice(T::regs(bank)[r].values(self.len)),
             Loc::Out => unreachable!("the last step is no operand"),
         }
     }
@@ -99,7 +99,7 @@ fn with_dst<T: Lane>(chunk: &Chunk, bank: &mut Bank, dst: Dst, f: impl FnOnce(&B
     match dst {
         Dst::Reg(r) => {
             let mut reg = std::mem::take(&mut T::regs_mut(bank)[r]);
-            f(bank, &mut reg[..chunk.len]);
+            f(bank, reg.values_mut(chunk.len));
             T::regs_mut(bank)[r] = reg;
         }
         Dst::Out(out) => match T::out(out) {
