@@ -30,6 +30,7 @@
 //! same on any thread count.
 
 use super::eval::{Bank, Plan};
+use super::compress::compact;
 use super::SERIAL_BELOW;
 use crate::column::Column;
 use crate::dtype::Element;
@@ -43,6 +44,10 @@ use std::ops::Range;
 /// rayon task and a count cost little beside it (a few hundred
 /// microseconds of work), small enough to balance over cores.
 const BLOCK: usize = 1 << 16;
+
+/// Elements one task of a filter's round compacts into its staging
+/// buffer, which stays in its core's cache until copied to its place.
+const SPAN: usize = 4 * BLOCK;
 
 /// Elements evaluated at a time within a block: a chunk's flags, values
 /// and registers (8 KiB each for 4-byte elements) stay in L1 cache
@@ -60,29 +65,31 @@ pub(crate) fn filter<U: Element>(
 ) -> Result<Vec<U>> {
     let job = Compaction::new(values, predicate, columns, range);
     let mut out = result_vec::<U>(job.range.len())?;
-    let blocks: Vec<Range<usize>> = job.blocks().collect();
+    let spans: Vec<Range<usize>> = job.pieces(SPAN).collect();
     let serial = job.range.len() < SERIAL_BELOW;
     let round = if serial { 1 } else { rayon::current_num_threads() };
-    let mut staging: Vec<Staging<U>> = (0..round.min(blocks.len())).map(|_| job.staging()).collect();
+    let mut staging: Vec<Staging<U>> = (0..round.min(spans.len())).map(|_| job.staging()).collect();
+    let mut rounds = spans.chunks(round);
     let mut total = 0;
-    for blocks in blocks.chunks(round) {
-        let stage = |(staging, block): (&mut Staging<U>, &Range<usize>)| {
-            job.compact(&mut staging.scratch, block.clone(), &mut staging.kept, None).0
-        };
-        let counts: Vec<usize> = if serial {
-            staging.iter_mut().zip(blocks).map(stage).collect()
-        } else {
-            staging.par_iter_mut().zip(blocks).map(stage).collect()
-        };
+    loop {
+        // The values staged last round are counted now: their places.
+        let counts: Vec<usize> = staging.iter().map(|staging| staging.len).collect();
         let kept: usize = counts.iter().sum();
         let slices = split_by(&mut out[total..total + kept], &counts);
-        let copy = |(slice, staging): (&mut [U], &Staging<U>)| slice.copy_from_slice(&staging.kept[..slice.len()]);
-        if serial {
-            slices.into_iter().zip(&staging).for_each(copy);
-        } else {
-            slices.into_par_iter().zip(staging.par_iter()).for_each(copy);
-        }
         total += kept;
+        let next = rounds.next().unwrap_or_default();
+        let step = |(j, (staging, slice)): (usize, (&mut Staging<U>, &mut [U]))| {
+            slice.copy_from_slice(&staging.kept[..slice.len()]);
+            staging.len = next.get(j).map_or(0, |span| job.compact(&mut staging.scratch, span.clone(), &mut staging.kept, None).0);
+        };
+        if serial {
+            staging.iter_mut().zip(slices).enumerate().for_each(step);
+        } else {
+            staging.par_iter_mut().zip(slices).enumerate().for_each(step);
+        }
+        if next.is_empty() {
+            break;
+        }
     }
     // The pages past the kept values were never touched; shrinking a
     // large allocation returns them without copying the rest.
@@ -129,6 +136,8 @@ struct Compaction<'a> {
 struct Staging<U> {
     scratch: Scratch<U>,
     kept: Vec<U>,
+    /// How many values `kept` holds that are not yet in their place.
+    len: usize,
 }
 
 /// Buffers one task reuses for each of its chunks.
@@ -150,7 +159,12 @@ impl<'a> Compaction<'a> {
 
     /// The job's blocks, as element indices.
     fn blocks(&self) -> impl Iterator<Item = Range<usize>> + '_ {
-        self.range.clone().step_by(BLOCK).map(|start| start..self.range.end.min(start + BLOCK))
+        self.pieces(BLOCK)
+    }
+
+    /// The job's elements cut into consecutive pieces of `len`.
+    fn pieces(&self, len: usize) -> impl Iterator<Item = Range<usize>> + '_ {
+        self.range.clone().step_by(len).map(move |start| start..self.range.end.min(start + len))
     }
 
     /// `block` cut into chunks, as element indices.
@@ -167,7 +181,7 @@ impl<'a> Compaction<'a> {
 
     /// Buffers for one block of a filter's round.
     fn staging<U: Element>(&self) -> Staging<U> {
-        Staging { scratch: self.scratch(), kept: vec![U::default(); BLOCK.min(self.range.len())] }
+        Staging { scratch: self.scratch(), kept: vec![U::default(); SPAN.min(self.range.len())], len: 0 }
     }
 
     /// Pass 1: kept elements of each block.
@@ -265,20 +279,6 @@ fn place<U: Element, const KEEP: bool>(values: &[U], flags: &[u32], out: &mut [U
     let placed = compact::<U, KEEP>(values, flags, staged);
     out[..placed].copy_from_slice(&staged[..placed]);
     placed
-}
-
-/// The branch-free compaction of one chunk into `out` (at least as long
-/// as `values`): every value is written to the next free place and the
-/// place advances only for a chosen one, so a predicate that holds at
-/// random costs no mispredicted branches.
-fn compact<U: Element, const KEEP: bool>(values: &[U], flags: &[u32], out: &mut [U]) -> usize {
-    let out = &mut out[..values.len()];
-    let mut at = 0;
-    for (&value, &flag) in values.iter().zip(flags) {
-        out[at] = value;
-        at += usize::from((flag != 0) == KEEP);
-    }
-    at
 }
 
 /// `out` cut into consecutive slices of `lengths` (which sum to its length).
