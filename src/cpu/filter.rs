@@ -30,12 +30,12 @@
 //! same on any thread count.
 
 use super::eval::{Bank, Plan};
-use super::compress::compact;
+use super::compress::{compact, Test};
 use super::SERIAL_BELOW;
 use crate::column::Column;
 use crate::dtype::Element;
 use crate::error::Result;
-use crate::expr::program::Program;
+use crate::expr::program::{Program, Step};
 use crate::fresh::result_vec;
 use rayon::prelude::*;
 use std::ops::Range;
@@ -127,6 +127,7 @@ struct Compaction<'a> {
     values: &'a Program,
     values_plan: Plan<'a>,
     predicate: Plan<'a>,
+    predicate_program: &'a Program,
     columns: &'a [Column<'a>],
     range: Range<usize>,
 }
@@ -153,8 +154,8 @@ struct Scratch<U> {
 
 impl<'a> Compaction<'a> {
     fn new(values: &'a Program, predicate: &'a Program, columns: &'a [Column<'a>], range: Range<usize>) -> Self {
-        let (values_plan, predicate) = (Plan::new(values, columns), Plan::new(predicate, columns));
-        Compaction { values, values_plan, predicate, columns, range }
+        let (values_plan, predicate_plan) = (Plan::new(values, columns), Plan::new(predicate, columns));
+        Compaction { values, values_plan, predicate: predicate_plan, predicate_program: predicate, columns, range }
     }
 
     /// The job's blocks, as element indices.
@@ -239,9 +240,18 @@ impl<'a> Compaction<'a> {
         mut rest: Option<&mut [U]>,
     ) -> (usize, usize) {
         let input = self.identity_input::<U>();
+        let test = input.and_then(|_| self.test::<U>());
         let (mut k, mut r) = (0, 0);
         for chunk in Self::chunks(block) {
             let len = chunk.len();
+            if let (Some(input), Some(test)) = (input, test) {
+                let values = &input[chunk];
+                k += place(len, &mut kept[k..], &mut scratch.staged, |out| test.compact::<true>(values, out));
+                if let Some(rest) = rest.as_deref_mut() {
+                    r += place(len, &mut rest[r..], &mut scratch.staged, |out| test.compact::<false>(values, out));
+                }
+                continue;
+            }
             let flags = &mut scratch.flags[..len];
             self.predicate.eval(self.columns, chunk.start, &mut scratch.predicate, flags);
             let values: &[U] = match input {
@@ -252,12 +262,29 @@ impl<'a> Compaction<'a> {
                     values
                 }
             };
-            k += place::<U, true>(values, flags, &mut kept[k..], &mut scratch.staged);
+            let flags = &*flags;
+            k += place(len, &mut kept[k..], &mut scratch.staged, |out| compact::<U, true>(values, flags, out));
             if let Some(rest) = rest.as_deref_mut() {
-                r += place::<U, false>(values, flags, &mut rest[r..], &mut scratch.staged);
+                r += place(len, &mut rest[r..], &mut scratch.staged, |out| compact::<U, false>(values, flags, out));
             }
         }
         (k, r)
+    }
+
+    /// The predicate as a comparison of the values with a constant
+    /// (`x > 0.5` over `x`), which the compaction then evaluates itself.
+    fn test<U: Element>(&self) -> Option<Test<U>> {
+        let (structure, program) = (&*self.predicate_program.structure, self.predicate_program);
+        let same_input = program.columns.first() == self.values.columns.first();
+        let typed = structure.inputs == [U::DTYPE] && structure.consts == [U::DTYPE];
+        let steps: Vec<Step> = structure.steps.iter().map(|instr| instr.step).collect();
+        match steps[..] {
+            [Step::Input(0), Step::Const(0), Step::Binary(op, 0, 1), Step::Cast(2)] if same_input && typed && op.is_comparison() => {
+                // The constant is of the values' type, so its bytes are a `U`.
+                Some(Test { op, value: bytemuck::pod_read_unaligned(&program.consts[0].to_le_bytes()) })
+            }
+            _ => None,
+        }
     }
 
     /// The input the values program reads, when it is that input itself
@@ -267,16 +294,17 @@ impl<'a> Compaction<'a> {
     }
 }
 
-/// Writes the `values` whose flag is nonzero (`KEEP`) or zero (not
-/// `KEEP`) to the front of `out`, in order; returns how many.
-fn place<U: Element, const KEEP: bool>(values: &[U], flags: &[u32], out: &mut [U], staged: &mut [U]) -> usize {
-    // The loop writes every value, kept or not, at the next free place,
-    // so it needs room for the whole chunk; near the end of a block's
-    // slice it compacts into `staged` and copies the kept ones over.
-    if out.len() >= values.len() {
-        return compact::<U, KEEP>(values, flags, out);
+/// Runs `compact` (which writes the kept ones of `len` values to the
+/// front of the slice it is given, and returns how many) into the front
+/// of `out`.
+fn place<U: Element>(len: usize, out: &mut [U], staged: &mut [U], compact: impl FnOnce(&mut [U]) -> usize) -> usize {
+    // The loops write every value, kept or not, at the next free place,
+    // so they need room for the whole chunk; near the end of a block's
+    // slice they compact into `staged` and the kept ones are copied over.
+    if out.len() >= len {
+        return compact(out);
     }
-    let placed = compact::<U, KEEP>(values, flags, staged);
+    let placed = compact(staged);
     out[..placed].copy_from_slice(&staged[..placed]);
     placed
 }
