@@ -159,7 +159,15 @@ mod avx2 {
             }
             // SAFETY: as for `pack`, with `at <= start * LANES` and 4-byte
             // values, which `u32` reads and writes as bits.
-            at += unsafe { pack(std::slice::from_raw_parts(values.as_ptr().cast(), whole), start * LANES, chosen, std::slice::from_raw_parts_mut(out.as_mut_ptr().cast(), out.len()), at) };
+            at += unsafe {
+                pack(
+                    std::slice::from_raw_parts(values.as_ptr().cast(), whole),
+                    start * LANES,
+                    chosen,
+                    std::slice::from_raw_parts_mut(out.as_mut_ptr().cast(), out.len()),
+                    at,
+                )
+            };
         }
         for &value in &values[whole..] {
             out[at] = value;
@@ -200,9 +208,15 @@ mod tests {
                 let mut expected = vec![0.0f32; len];
                 let mut out = vec![0.0f32; len + 3];
                 let (want, got) = if keep {
-                    (compact_loop::<f32, true>(&values, &flags, &mut expected), compact::<f32, true>(&values, &flags, &mut out))
+                    (
+                        compact_loop::<f32, true>(&values, &flags, &mut expected),
+                        compact::<f32, true>(&values, &flags, &mut out),
+                    )
                 } else {
-                    (compact_loop::<f32, false>(&values, &flags, &mut expected), compact::<f32, false>(&values, &flags, &mut out))
+                    (
+                        compact_loop::<f32, false>(&values, &flags, &mut expected),
+                        compact::<f32, false>(&values, &flags, &mut out),
+                    )
                 };
                 assert_eq!(got, want);
                 let bits = |xs: &[f32]| xs.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
