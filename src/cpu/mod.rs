@@ -10,6 +10,7 @@
 
 pub(crate) mod argbest;
 mod closures;
+mod compress;
 pub(crate) mod eval;
 pub(crate) mod filter;
 pub(crate) mod histogram;
