@@ -4,25 +4,28 @@
 //!
 //! [`Margins::bin`] asks of the estimate `g` (clamped to the reachable
 //! bins) that its fraction lie in `[lower, 1 - upper]`, and of `x` that it
-//! be counted. Scaled by `2^shift`, `g`'s truncation `t` holds the bin in
-//! its high bits and the fraction, floored to a multiple of `2^-shift`,
+//! be counted. Scaled by `2^SHIFT`, `g`'s truncation `t` holds the bin in
+//! its high bits and the fraction, floored to a multiple of `2^-SHIFT`,
 //! in its low bits, so the two fraction tests become one masked integer
 //! comparison and the bin one shift, with no conversion back to float.
-//! Flooring and raising `lower` to at least `2^-shift` only narrow what
+//! Flooring and raising `lower` to at least `2^-SHIFT` only narrow what
 //! is sure. With `lower > 0` the range test is not needed either: a value
 //! below the first threshold has `g <= 0` (clamped to 0) and one above
 //! the top has `g > last - upper` (clamped to `last`, or with a fraction
 //! above `1 - upper`), by the same monotonicity that proves the margins,
 //! so both fail the fraction test, as NaN does (clamped to 0). Every
-//! value that fails is searched exactly, out of line.
+//! value that fails is marked 0, counted there with the rest (no test
+//! per value), then taken back out and searched exactly, out of line.
 //!
-//! Measured on one thread of the 2-core Ice Lake at 2^16 f32 in cache:
-//! 0.53 ns a value, against 0.72 to 0.77 for marking in float with the
-//! range tests and counting with a test for unsure marks per value, and
-//! 0.35 for counting bins known in advance. Marking a value at a time
-//! straight into the counts (8 lanes extracted per vector) took 0.71 to
-//! 0.77: the counting of one block overlaps the marking of the next only
-//! when the marks go through memory.
+//! Measured on one thread of the 2-core Ice Lake at 2^16 f32 in cache
+//! (best of 5,000): 0.55 ns a value, against 0.72 for the portable
+//! marking pass (in float, with the range tests) and its counting with a
+//! test for unsure marks per value, and 0.35 for counting bins known in
+//! advance. A variable shift and unsure values sent to the spare slot (an
+//! `or` and a `min` in place of one `andnot`) took 0.60. Marking and
+//! counting 8 values at a time, lanes extracted from the vector, took
+//! 0.71 to 0.77: one block's counting overlaps the next one's marking
+//! only when the marks go through memory.
 
 use crate::binning::Margins;
 
@@ -33,47 +36,51 @@ pub(super) const BLOCK: usize = 64;
 /// Sets of counts the loop counts into, one after another.
 pub(super) const SETS: usize = 4;
 
+/// The bits of `t` below the bin: fixed, so the shift is an immediate,
+/// and enough for the most bins
+/// counted in interleaved sets, 2^14, to keep `t` below 2^31. A margin
+/// under `2^-SHIFT` is raised to it, leaving a few more values unsure.
+const SHIFT: u32 = 17;
+
 /// [`Margins::bin`]'s test in fixed point, for f32 values with an f32
 /// estimate; built only where the CPU has AVX2.
 pub(super) struct Fixed {
     lo: f32,
-    /// `scale * 2^shift`: exact, so `(x - lo) * scale` scaled by
-    /// `2^shift` is exactly the product, rounded once (below 1 either way
+    /// `scale * 2^SHIFT`: exact, so `(x - lo) * scale` scaled by
+    /// `2^SHIFT` is exactly the product, rounded once (below 1 either way
     /// where the unscaled product is subnormal).
     scale: f32,
-    /// The last reachable bin times `2^shift`.
+    /// The last reachable bin times `2^SHIFT`.
     last: f32,
-    shift: u32,
-    /// The least sure fraction, in units of `2^-shift` (at least 1).
+    /// The last reachable bin, which bounds every mark.
+    last_bin: u32,
+    /// The least sure fraction, in units of `2^-SHIFT` (at least 1).
     low: i32,
     /// The greatest sure fraction less `low`, in the same units.
     span: i32,
-    /// The slot past the last bin, which is not counted.
-    spare: u32,
 }
 
 impl Fixed {
     /// The fixed-point test of `margins`, if the CPU has AVX2 and the
     /// lower margin is not 0 (there the estimate of integers is exact on
     /// bin edges, and every value would fail a fraction test of 1).
-    pub fn new<U>(margins: &Margins<U, f32>, bins: usize) -> Option<Fixed> {
+    pub fn new<U>(margins: &Margins<U, f32>) -> Option<Fixed> {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
-            return Fixed::of(margins, bins);
+            return Fixed::of(margins);
         }
-        let _ = (margins, bins);
+        let _ = margins;
         None
     }
 
-    fn of<U>(margins: &Margins<U, f32>, bins: usize) -> Option<Fixed> {
+    fn of<U>(margins: &Margins<U, f32>) -> Option<Fixed> {
         let (lo, scale, last) = margins.estimate_f32();
         let (lower, below_one) = margins.fraction_bounds();
-        if lower <= 0.0 {
+        // `last * 2^SHIFT` below 2^31, so `t` is a non-negative i32.
+        if lower <= 0.0 || last >= (1u32 << (31 - SHIFT)) as f32 {
             return None;
         }
-        // `last * 2^shift` below 2^31, so `t` is a non-negative i32.
-        let shift = (31 - (last as u32 + 1).next_power_of_two().trailing_zeros()).min(24);
-        let unit = (1u64 << shift) as f64;
+        let unit = (1u64 << SHIFT) as f64;
         // `lower` is a power of two: a whole number of units, or raised
         // to one; a fraction whose floor is at most `high` is below
         // `high + 1 <= (1 - upper) * unit`.
@@ -83,55 +90,69 @@ impl Fixed {
         if high < low || !scaled.is_finite() {
             return None;
         }
-        let spare = u32::try_from(bins).ok()?;
-        Some(Fixed { lo, scale: scaled, last: last * unit as f32, shift, low, span: high - low, spare })
+        Some(Fixed { lo, scale: scaled, last: last * unit as f32, last_bin: last as u32, low, span: high - low })
     }
 
     /// Counts the values of whole blocks of `values` into the first
     /// [`SETS`] sets of `counts`, `stride` slots each, value `j` of a
     /// block of four into set `j`, and adds those near a boundary or not
     /// counted to the slot `searched` gives them; returns how many values
-    /// it counted (the rest are less than a block).
+    /// it counted (the rest are less than a block). Each set's first
+    /// slot holds its bin's count only once the block's unsure values,
+    /// marked 0, are taken back out of it.
+    #[cfg(target_arch = "x86_64")]
     pub fn add(&self, counts: &mut [u32], stride: usize, values: &[f32], searched: impl Fn(usize) -> usize) -> usize {
-        assert!(counts.len() >= SETS * stride && (self.spare as usize) < stride);
+        assert!(counts.len() >= SETS * stride && (self.last_bin as usize) < stride);
+        // SAFETY: a `Fixed` is built only where the CPU has AVX2.
+        unsafe { self.add_avx2(counts, stride, values, searched) }
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    pub fn add(&self, _: &mut [u32], _: usize, _: &[f32], _: impl Fn(usize) -> usize) -> usize {
+        unreachable!("a Fixed is built only with AVX2")
+    }
+
+    /// [`Fixed::add`], compiled whole for AVX2 so that the marking is
+    /// inlined and its constants are set up once, not once a block.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn add_avx2(
+        &self,
+        counts: &mut [u32],
+        stride: usize,
+        values: &[f32],
+        searched: impl Fn(usize) -> usize,
+    ) -> usize {
         let mut marks = [0u32; BLOCK];
         let blocks = values.chunks_exact(BLOCK);
         let done = values.len() - blocks.remainder().len();
         for (b, block) in blocks.enumerate() {
-            let mut unsure = self.mark(block, &mut marks);
+            // SAFETY: the caller's CPU has AVX2.
+            let mut unsure = unsafe { self.mark_avx2(block, &mut marks) };
             for quad in marks.chunks_exact(SETS) {
                 for (set, &mark) in quad.iter().enumerate() {
-                    // SAFETY: `mark` clamps every mark to at most `spare`,
-                    // below `stride` (asserted above), and `counts` holds
-                    // `SETS` sets of `stride` slots.
+                    // SAFETY: every mark is at most `last_bin` (the
+                    // estimate is clamped to it, and unsure marks are 0),
+                    // below `stride` (asserted by `add`), and `counts`
+                    // holds `SETS` sets of `stride` slots.
                     unsafe { *counts.get_unchecked_mut(set * stride + mark as usize) += 1 };
                 }
             }
             while unsure != 0 {
                 let j = unsure.trailing_zeros() as usize;
                 unsure &= unsure - 1;
+                counts[j % SETS * stride] -= 1;
                 counts[searched(b * BLOCK + j)] += 1;
             }
         }
         done
     }
 
-    /// Writes the marks of one block: each value's bin, or `spare` for
-    /// those it leaves to the search, which are the bits of the result.
-    #[cfg(target_arch = "x86_64")]
-    #[inline]
-    fn mark(&self, block: &[f32], marks: &mut [u32; BLOCK]) -> u64 {
-        // SAFETY: a `Fixed` is built only where the CPU has AVX2.
-        unsafe { self.mark_avx2(block, marks) }
-    }
-
-    #[cfg(not(target_arch = "x86_64"))]
-    fn mark(&self, _: &[f32], _: &mut [u32; BLOCK]) -> u64 {
-        unreachable!("a Fixed is built only with AVX2")
-    }
-
+    /// Writes the marks of one block: each value's bin, or 0 for those it
+    /// leaves to the search, which are the bits of the result.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
+    #[inline]
     unsafe fn mark_avx2(&self, block: &[f32], marks: &mut [u32; BLOCK]) -> u64 {
         use std::arch::x86_64::*;
         let lo = _mm256_set1_ps(self.lo);
@@ -140,9 +161,7 @@ impl Fixed {
         let last = _mm256_set1_ps(self.last);
         let low = _mm256_set1_epi32(self.low);
         let span = _mm256_set1_epi32(self.span);
-        let fraction = _mm256_set1_epi32((1 << self.shift) - 1);
-        let shift = _mm256_set1_epi32(self.shift as i32);
-        let spare = _mm256_set1_epi32(self.spare as i32);
+        let fraction = _mm256_set1_epi32((1 << SHIFT) - 1);
         let mut unsure = 0u64;
         for (k, (x, m)) in block.chunks_exact(8).zip(marks.chunks_exact_mut(8)).enumerate() {
             // SAFETY: `x` holds 8 f32 and `m` 8 u32; both unaligned.
@@ -154,8 +173,8 @@ impl Fixed {
             // past `low`, are at most `span`; then the high bits are `t`'s.
             let t = _mm256_sub_epi32(_mm256_cvttps_epi32(g), low);
             let bad = _mm256_cmpgt_epi32(_mm256_and_si256(t, fraction), span);
-            let bin = _mm256_or_si256(_mm256_srlv_epi32(t, shift), bad);
-            _mm256_storeu_si256(m.as_mut_ptr().cast(), _mm256_min_epu32(bin, spare));
+            let bin = _mm256_andnot_si256(bad, _mm256_srli_epi32::<{ SHIFT as i32 }>(t));
+            _mm256_storeu_si256(m.as_mut_ptr().cast(), bin);
             unsure |= (_mm256_movemask_ps(_mm256_castsi256_ps(bad)) as u32 as u64) << (8 * k);
         }
         unsure
