@@ -120,3 +120,10 @@ impl<T> Margins<T, f32> {
         (self.lower, self.below_one)
     }
 }
+
+impl<T: Copy, F> Margins<T, F> {
+    /// The first and the last value counted.
+    pub fn range(&self) -> (T, T) {
+        (self.first, self.top)
+    }
+}

@@ -13,7 +13,10 @@
 //! below the first threshold has `g <= 0` (clamped to 0) and one above
 //! the top has `g > last - upper` (clamped to `last`, or with a fraction
 //! above `1 - upper`), by the same monotonicity that proves the margins,
-//! so both fail the fraction test, as NaN does (clamped to 0). Every
+//! so both fail the fraction test, as NaN does (clamped to 0). A lower
+//! margin of 0 (bins whose edges the estimate hits exactly, as 256 bins
+//! over `[0, 1]`) needs no lower test, and there the loop tests the range
+//! instead, in two comparisons that NaN fails. Every
 //! value that fails is marked 0, counted there with the rest (no test
 //! per value), then taken back out and searched exactly, out of line.
 //!
@@ -28,6 +31,7 @@
 //! only when the marks go through memory.
 
 use crate::binning::Margins;
+use crate::dtype::Element;
 
 /// Values marked before they are counted: a block's marks stay in
 /// registers' reach (one cache line of flags, four of marks).
@@ -58,13 +62,14 @@ pub(super) struct Fixed {
     low: i32,
     /// The greatest sure fraction less `low`, in the same units.
     span: i32,
+    /// The first and the last value counted, where the loop tests them:
+    /// with no lower margin.
+    range: Option<(f32, f32)>,
 }
 
 impl Fixed {
-    /// The fixed-point test of `margins`, if the CPU has AVX2 and the
-    /// lower margin is not 0 (there the estimate of integers is exact on
-    /// bin edges, and every value would fail a fraction test of 1).
-    pub fn new<U>(margins: &Margins<U, f32>) -> Option<Fixed> {
+    /// The fixed-point test of `margins`, if the CPU has AVX2.
+    pub fn new<U: Element>(margins: &Margins<U, f32>) -> Option<Fixed> {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             return Fixed::of(margins);
@@ -73,24 +78,29 @@ impl Fixed {
         None
     }
 
-    fn of<U>(margins: &Margins<U, f32>) -> Option<Fixed> {
+    fn of<U: Element>(margins: &Margins<U, f32>) -> Option<Fixed> {
         let (lo, scale, last) = margins.estimate_f32();
         let (lower, below_one) = margins.fraction_bounds();
         // `last * 2^SHIFT` below 2^31, so `t` is a non-negative i32.
-        if lower <= 0.0 || last >= (1u32 << (31 - SHIFT)) as f32 {
+        if last >= (1u32 << (31 - SHIFT)) as f32 {
             return None;
         }
+        let (first, top) = margins.range();
+        let range = (lower == 0.0).then(|| (first.to_f64() as f32, top.to_f64() as f32));
         let unit = (1u64 << SHIFT) as f64;
-        // `lower` is a power of two: a whole number of units, or raised
-        // to one; a fraction whose floor is at most `high` is below
+        // `lower` is 0 or a power of two: a whole number of units, or
+        // raised to one; a fraction whose floor is at most `high` is below
         // `high + 1 <= (1 - upper) * unit`.
-        let low = (lower as f64 * unit).max(1.0) as i32;
+        let low = match lower {
+            0.0 => 0,
+            _ => (lower as f64 * unit).max(1.0) as i32,
+        };
         let high = (below_one as f64 * unit).floor() as i32 - 1;
         let scaled = scale * unit as f32;
         if high < low || !scaled.is_finite() {
             return None;
         }
-        Some(Fixed { lo, scale: scaled, last: last * unit as f32, last_bin: last as u32, low, span: high - low })
+        Some(Fixed { lo, scale: scaled, last: last * unit as f32, last_bin: last as u32, low, span: high - low, range })
     }
 
     /// Counts the values of whole blocks of `values` into the first
@@ -104,7 +114,10 @@ impl Fixed {
     pub fn add(&self, counts: &mut [u32], stride: usize, values: &[f32], searched: impl Fn(usize) -> usize) -> usize {
         assert!(counts.len() >= SETS * stride && (self.last_bin as usize) < stride);
         // SAFETY: a `Fixed` is built only where the CPU has AVX2.
-        unsafe { self.add_avx2(counts, stride, values, searched) }
+        match self.range {
+            Some(_) => unsafe { self.add_avx2::<true>(counts, stride, values, searched) },
+            None => unsafe { self.add_avx2::<false>(counts, stride, values, searched) },
+        }
     }
 
     #[cfg(not(target_arch = "x86_64"))]
@@ -116,7 +129,7 @@ impl Fixed {
     /// inlined and its constants are set up once, not once a block.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn add_avx2(
+    unsafe fn add_avx2<const RANGE: bool>(
         &self,
         counts: &mut [u32],
         stride: usize,
@@ -128,7 +141,7 @@ impl Fixed {
         let done = values.len() - blocks.remainder().len();
         for (b, block) in blocks.enumerate() {
             // SAFETY: the caller's CPU has AVX2.
-            let mut unsure = unsafe { self.mark_avx2(block, &mut marks) };
+            let mut unsure = unsafe { self.mark_avx2::<RANGE>(block, &mut marks) };
             for quad in marks.chunks_exact(SETS) {
                 for (set, &mark) in quad.iter().enumerate() {
                     // SAFETY: every mark is at most `last_bin` (the
@@ -149,11 +162,12 @@ impl Fixed {
     }
 
     /// Writes the marks of one block: each value's bin, or 0 for those it
-    /// leaves to the search, which are the bits of the result.
+    /// leaves to the search, which are the bits of the result. `RANGE`:
+    /// test the range too.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     #[inline]
-    unsafe fn mark_avx2(&self, block: &[f32], marks: &mut [u32; BLOCK]) -> u64 {
+    unsafe fn mark_avx2<const RANGE: bool>(&self, block: &[f32], marks: &mut [u32; BLOCK]) -> u64 {
         use std::arch::x86_64::*;
         let lo = _mm256_set1_ps(self.lo);
         let scale = _mm256_set1_ps(self.scale);
@@ -162,6 +176,8 @@ impl Fixed {
         let low = _mm256_set1_epi32(self.low);
         let span = _mm256_set1_epi32(self.span);
         let fraction = _mm256_set1_epi32((1 << SHIFT) - 1);
+        let (first, top) = self.range.unwrap_or_default();
+        let (first, top) = (_mm256_set1_ps(first), _mm256_set1_ps(top));
         let mut unsure = 0u64;
         for (k, (x, m)) in block.chunks_exact(8).zip(marks.chunks_exact_mut(8)).enumerate() {
             // SAFETY: `x` holds 8 f32 and `m` 8 u32; both unaligned.
@@ -172,7 +188,12 @@ impl Fixed {
             // `t - low`: the fraction is sure when its low bits, wrapped
             // past `low`, are at most `span`; then the high bits are `t`'s.
             let t = _mm256_sub_epi32(_mm256_cvttps_epi32(g), low);
-            let bad = _mm256_cmpgt_epi32(_mm256_and_si256(t, fraction), span);
+            let mut bad = _mm256_cmpgt_epi32(_mm256_and_si256(t, fraction), span);
+            if RANGE {
+                // Not `x >= first` or not `x <= top`: true for NaN.
+                let out = _mm256_or_ps(_mm256_cmp_ps::<_CMP_NGE_UQ>(x, first), _mm256_cmp_ps::<_CMP_NLE_UQ>(x, top));
+                bad = _mm256_or_si256(bad, _mm256_castps_si256(out));
+            }
             let bin = _mm256_andnot_si256(bad, _mm256_srli_epi32::<{ SHIFT as i32 }>(t));
             _mm256_storeu_si256(m.as_mut_ptr().cast(), bin);
             unsure |= (_mm256_movemask_ps(_mm256_castsi256_ps(bad)) as u32 as u64) << (8 * k);

@@ -23,7 +23,8 @@
 //! instructions for 8 values in place of 17, and every value not surely
 //! inside a bin (out of range and NaN included) flagged in a bit mask
 //! and searched out of line, so counting a mark is one load and one add
-//! with no test. One thread at 2^16 f32 in cache: 0.55 ns a value, from
+//! with no test (a histogram over a small part of its data's range pays
+//! a short search for each value outside it). One thread at 2^16 f32 in cache: 0.55 ns a value, from
 //! 0.72; counting alone takes 0.35. Other types and more bins keep the
 //! portable marking pass ([`marking`]), compiled for AVX2 where present.
 
