@@ -107,3 +107,23 @@ impl<T: Element, F: Precision> Margins<T, F> {
         }
     }
 }
+
+impl<T> Margins<T, f32> {
+    /// The estimate's `lo`, `scale` and last bin, for kernels that
+    /// compute [`Margins::bin`]'s estimate their own way.
+    pub fn estimate_f32(&self) -> (f32, f32, f32) {
+        (self.estimator.lo, self.estimator.scale, self.estimator.last)
+    }
+
+    /// The bounds of a sure estimate's fraction: `lower` and `1 - upper`.
+    pub fn fraction_bounds(&self) -> (f32, f32) {
+        (self.lower, self.below_one)
+    }
+}
+
+impl<T: Copy, F> Margins<T, F> {
+    /// The first and the last value counted.
+    pub fn range(&self) -> (T, T) {
+        (self.first, self.top)
+    }
+}

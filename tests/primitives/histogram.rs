@@ -128,6 +128,30 @@ fn f32_values_next_to_an_edge_that_f32_cannot_hold_fall_on_their_side() {
 }
 
 #[test]
+fn f32_values_at_every_edge_of_a_few_bins_are_counted_exactly() {
+    // Enough values for several tasks, and a length no block divides:
+    // the values beside every edge, the range's ends, zeros of both
+    // signs, subnormals, the extremes and NaN, among values inside. Edges
+    // the estimate misses, and edges it hits exactly (no lower margin).
+    for (bins, lo, hi) in [(256, -0.3, 0.7), (256, 0.0, 1.0)] {
+        let mut rng = Rng::labelled(&format!("histogram f32 edges {lo} {hi}"));
+        let mut xs: Vec<f32> = rng.values(70_001, (lo - 0.05, hi + 0.05));
+        for (i, edge) in edges(bins, lo, hi).into_iter().enumerate() {
+            let near = edge as f32;
+            let specials = [near.next_down(), near, near.next_up(), -0.0, 0.0, f32::MIN_POSITIVE / 4.0];
+            let extremes = [f32::MAX, f32::MIN, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, lo as f32];
+            for (j, x) in specials.into_iter().chain(extremes).enumerate() {
+                xs[(i * 97 + j * 4001) % 70_001] = x;
+            }
+        }
+        let expected = reference(&xs, bins, lo, hi);
+        for (name, engine) in engines() {
+            assert!(engine.histogram(&xs, bins, lo, hi).unwrap() == expected, "[{lo}, {hi}] on {name}");
+        }
+    }
+}
+
+#[test]
 fn expressions_are_counted_without_an_intermediate_array() {
     for n in [1, 4097, 100_003] {
         let mut rng = Rng::labelled(&format!("fused histogram {n}"));

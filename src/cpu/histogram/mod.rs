@@ -8,20 +8,34 @@
 //! bin a value's estimate must fall to be exact, and a vectorised pass
 //! marks a block of values with their bins (or the spare slot past the
 //! last bin, for values not counted), leaving only the few near a
-//! boundary to be searched while the marks are counted. Where no margins
-//! are narrow enough, [`Binning::near`]'s estimate corrected by two
-//! comparisons takes over, and past that, [`Binning::bin`]'s search.
-//! Values that repeat a bin would make each add wait for the last one to
-//! be stored, so a task with few bins counts into four interleaved sets
-//! of counts, added up at its end.
+//! boundary to be searched. Where no margins are narrow enough,
+//! [`Binning::near`]'s estimate corrected by two comparisons takes over,
+//! and past that, [`Binning::bin`]'s search. Values that repeat a bin
+//! would make each add wait for the last one to be stored, so a task with
+//! few bins counts into four interleaved sets of counts, added up at its
+//! end.
+//!
+//! Counting alone (bins known in advance, one load and one add to memory
+//! a value) runs nearly at the memory's speed on two threads; what a
+//! histogram adds is the marking. So the common case,
+//! f32 values in a few bins on a CPU with AVX2, has a loop of its own
+//! ([`fixed`]): the margins' tests in fixed point, about 12 vector
+//! instructions for 8 values in place of 17, and every value not surely
+//! inside a bin (out of range and NaN included) flagged in a bit mask
+//! and searched out of line, so counting a mark is one load and one add
+//! with no test (a histogram over a small part of its data's range pays
+//! a short search for each value outside it). One thread at 2^16 f32 in cache: 0.55 ns a value, from
+//! 0.72; counting alone takes 0.35. Other types and more bins keep the
+//! portable marking pass ([`marking`]), compiled for AVX2 where present.
 
 use super::eval::for_each_piece;
 use super::{SERIAL_BELOW, TASK_ELEMENTS};
 use crate::binning::{Binning, Margins, Near, Precision, UNSURE};
 use crate::canonical::TILE;
 use crate::column::Column;
-use crate::dtype::Element;
+use crate::dtype::{DType, Element};
 use crate::expr::program::Program;
+use fixed::Fixed;
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -73,7 +87,7 @@ fn serial<U>(len: usize, binning: &Binning<U>) -> bool {
 const INTERLEAVED_BINS: usize = 1 << 14;
 
 /// Sets of counts a task with few bins keeps.
-const LANES: usize = 4;
+const LANES: usize = fixed::SETS;
 
 /// Values whose bins are estimated in one vectorised pass before they
 /// are counted: few enough that the core overlaps one block's marking
@@ -101,6 +115,8 @@ enum Finder<'a, U> {
 struct Counter<'a, U> {
     binning: &'a Binning<U>,
     finder: Finder<'a, U>,
+    /// The AVX2 loop for f32 values, where it applies.
+    fixed: Option<Fixed>,
     lanes: usize,
 }
 
@@ -123,7 +139,11 @@ impl<'a, U: Element> Counter<'a, U> {
         } else {
             Finder::Search
         };
-        Counter { binning, finder, lanes }
+        let fixed = match &finder {
+            Finder::Margins32(margins) if lanes == LANES && U::DTYPE == DType::F32 => Fixed::new(margins),
+            _ => None,
+        };
+        Counter { binning, finder, fixed, lanes }
     }
 
     /// Slots in one set of counts: the bins and the spare.
@@ -152,7 +172,16 @@ impl<'a, U: Element> Counter<'a, U> {
     #[inline]
     fn add(&self, counts: &mut [u32], values: &[U]) {
         match &self.finder {
-            Finder::Margins32(margins) => self.add_marked(counts, values, margins),
+            Finder::Margins32(margins) => {
+                let done = match &self.fixed {
+                    // Only f32 values have a `Fixed`, so the cast keeps them.
+                    Some(fixed) => {
+                        fixed.add(counts, self.stride(), bytemuck::cast_slice(values), |j| self.searched(values[j]).0)
+                    }
+                    None => 0,
+                };
+                self.add_marked(counts, &values[done..], margins)
+            }
             Finder::Margins64(margins) => self.add_marked(counts, values, margins),
             Finder::Near32(near) => self.add_each(counts, values, |x| near.bin(x)),
             Finder::Near64(near) => self.add_each(counts, values, |x| near.bin(x)),
@@ -215,36 +244,8 @@ impl<'a, U: Element> Counter<'a, U> {
     }
 }
 
-/// The vectorised marking pass, compiled for the baseline CPU and, chosen
-/// at run time, for AVX2. The marks are integers and comparisons, so
-/// both give the same marks.
-mod marking {
-    use crate::binning::{Margins, Precision};
-    use crate::dtype::Element;
-
-    #[inline]
-    pub(super) fn mark<U: Element, F: Precision>(margins: &Margins<U, F>, values: &[U], marks: &mut [u32]) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above.
-            return unsafe { mark_avx2(margins, values, marks) };
-        }
-        mark_loop(margins, values, marks)
-    }
-
-    #[inline(always)]
-    fn mark_loop<U: Element, F: Precision>(margins: &Margins<U, F>, values: &[U], marks: &mut [u32]) {
-        for (mark, &x) in marks.iter_mut().zip(values) {
-            *mark = margins.bin(x);
-        }
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn mark_avx2<U: Element, F: Precision>(margins: &Margins<U, F>, values: &[U], marks: &mut [u32]) {
-        mark_loop(margins, values, marks)
-    }
-}
+mod fixed;
+mod marking;
 
 fn add_counts(mut a: Vec<u32>, b: Vec<u32>) -> Vec<u32> {
     for (a, b) in a.iter_mut().zip(b) {
