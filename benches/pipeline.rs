@@ -9,7 +9,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use rayon::prelude::*;
 use std::hint::black_box;
 use swath::expr::Expr;
-use swath::{Array, Engine};
+use swath::{Engine, Pipeline};
 
 /// The stages of `swath bench --ops chain10`; stage `k` reads stage `k - 1`.
 const CHAIN: [&str; 10] = [
@@ -31,8 +31,7 @@ fn by_hand(x: f32) -> f32 {
     (s * s - 0.5) * 0.125
 }
 
-fn pipeline(engine: &Engine, xs: &Array<f32>, stages: &[Expr]) -> Vec<f32> {
-    let mut pipeline = engine.pipeline().input("s0", xs);
+fn pipeline(mut pipeline: Pipeline<'_>, stages: &[Expr]) -> Vec<f32> {
     for (k, stage) in stages.iter().enumerate() {
         pipeline = pipeline.map::<f32>(&format!("s{}", k + 1), stage);
     }
@@ -64,7 +63,10 @@ fn chain10(c: &mut Criterion) {
         let engine = Engine::cpu();
         let array = engine.array(xs.clone());
         group.bench_function(BenchmarkId::new("swath_cpu_pipeline", n), |b| {
-            b.iter(|| black_box(pipeline(&engine, &array, &stages)))
+            b.iter(|| black_box(pipeline(engine.pipeline().input("s0", &array), &stages)))
+        });
+        group.bench_with_input(BenchmarkId::new("swath_cpu_pipeline_lent_slice", n), &xs, |b, xs| {
+            b.iter(|| black_box(pipeline(engine.pipeline().input_slice("s0", xs), &stages)))
         });
         group.finish();
     }

@@ -75,6 +75,63 @@ impl<'a> Column<'a> {
     }
 }
 
+/// A borrowed array of any element type, to write.
+#[derive(Debug)]
+pub(crate) enum ColumnMut<'a> {
+    F32(&'a mut [f32]),
+    F64(&'a mut [f64]),
+    I32(&'a mut [i32]),
+    U32(&'a mut [u32]),
+}
+
+impl<'a> ColumnMut<'a> {
+    /// `xs` as a column of its element type.
+    pub fn of<T: Element>(xs: &'a mut [T]) -> Self {
+        // As in `Column::of`: each cast is between a type and itself.
+        match T::DTYPE {
+            DType::F32 => ColumnMut::F32(bytemuck::cast_slice_mut(xs)),
+            DType::F64 => ColumnMut::F64(bytemuck::cast_slice_mut(xs)),
+            DType::I32 => ColumnMut::I32(bytemuck::cast_slice_mut(xs)),
+            DType::U32 => ColumnMut::U32(bytemuck::cast_slice_mut(xs)),
+        }
+    }
+
+    /// The column, to read.
+    pub fn read(&self) -> Column<'_> {
+        match self {
+            ColumnMut::F32(xs) => Column::F32(xs),
+            ColumnMut::F64(xs) => Column::F64(xs),
+            ColumnMut::I32(xs) => Column::I32(xs),
+            ColumnMut::U32(xs) => Column::U32(xs),
+        }
+    }
+
+    /// The values as `T`, if that is their type.
+    pub fn typed<T: Element>(&mut self) -> Option<&mut [T]> {
+        if self.read().dtype() != T::DTYPE {
+            return None;
+        }
+        let bytes: &mut [u8] = match self {
+            ColumnMut::F32(xs) => bytemuck::cast_slice_mut(xs),
+            ColumnMut::F64(xs) => bytemuck::cast_slice_mut(xs),
+            ColumnMut::I32(xs) => bytemuck::cast_slice_mut(xs),
+            ColumnMut::U32(xs) => bytemuck::cast_slice_mut(xs),
+        };
+        // The bytes come from a slice of the type `T` names: aligned for `T`.
+        Some(bytemuck::cast_slice_mut(bytes))
+    }
+
+    /// The column's bytes, to read into.
+    pub fn bytes(&mut self) -> &mut [u8] {
+        match self {
+            ColumnMut::F32(xs) => bytemuck::cast_slice_mut(xs),
+            ColumnMut::F64(xs) => bytemuck::cast_slice_mut(xs),
+            ColumnMut::I32(xs) => bytemuck::cast_slice_mut(xs),
+            ColumnMut::U32(xs) => bytemuck::cast_slice_mut(xs),
+        }
+    }
+}
+
 /// An array in host memory, shared without copying.
 #[derive(Debug, Clone)]
 pub(crate) enum HostData {
@@ -106,6 +163,17 @@ impl HostData {
             HostData::I32(v) => Column::I32(v),
             HostData::U32(v) => Column::U32(v),
         }
+    }
+
+    /// The values of `column`, copied (in parallel on the current rayon
+    /// pool when large).
+    pub fn copied(column: Column<'_>) -> Result<HostData> {
+        Ok(match column {
+            Column::F32(xs) => HostData::of(copy_of(xs)?),
+            Column::F64(xs) => HostData::of(copy_of(xs)?),
+            Column::I32(xs) => HostData::of(copy_of(xs)?),
+            Column::U32(xs) => HostData::of(copy_of(xs)?),
+        })
     }
 
     /// The values as `T`, which must be the array's type, copied into a

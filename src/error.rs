@@ -323,6 +323,17 @@ pub enum PipelineError {
         /// The arrays the run kept.
         kept: Vec<String>,
     },
+    /// [`Pipeline::output_into`](crate::Pipeline::output_into) gives a
+    /// slice whose length is not the stage's.
+    #[error("stage {name:?} has {len} elements, but the slice to write it into has {slice}")]
+    IntoLength {
+        /// The stage.
+        name: String,
+        /// Its number of elements (1 for a reduction).
+        len: usize,
+        /// The slice's.
+        slice: usize,
+    },
     /// An output asked for as another type than its own.
     #[error("{name} is an array of {dtype}, not {asked}")]
     OutputType {

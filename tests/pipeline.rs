@@ -9,7 +9,7 @@ mod fusion;
 
 use common::{gpu_engine, large_input_lock, random, ON_GPU};
 use swath::expr::Expr;
-use swath::{Array, Engine, Error, InjectedFault, Op, Outputs, Reduce};
+use swath::{Array, Engine, Error, InjectedFault, Op, Outputs, Pipeline, PipelineError, Reduce};
 
 /// Ten stages of exactly rounded f32 arithmetic (`+ - * min max abs`),
 /// so the GPU and the CPU agree bit for bit.
@@ -45,7 +45,11 @@ fn ten_stages_by_hand(xs: &[f32]) -> Vec<f32> {
 }
 
 fn ten_stages(engine: &Engine, xs: &Array<f32>) -> Outputs {
-    let mut pipeline = engine.pipeline().input("x", xs);
+    ten_stages_after(engine.pipeline().input("x", xs))
+}
+
+/// The ten stages after `pipeline`'s input `x`.
+fn ten_stages_after(mut pipeline: Pipeline<'_>) -> Outputs {
     for (name, text) in STAGES {
         pipeline = pipeline.map::<f32>(name, &Expr::parse(text).expect("stage parses"));
     }
@@ -102,6 +106,10 @@ fn resident_arrays_larger_than_one_binding() {
     assert!(squares.on_gpu());
     let squares = squares.to_vec().expect("readback");
     assert_eq!(squares, cpu.map(&xs, Op::Square).unwrap(), "map over {n} elements");
+    let mut into = vec![f32::NAN; n];
+    let lent = gpu.pipeline().input_slice("x", &xs).map::<f32>("y", &Expr::parse("x * x").unwrap());
+    assert_eq!(lent.output_into("y", &mut into).run().unwrap().device(), swath::Device::Gpu);
+    assert_eq!(into, squares, "a slice through the GPU, {n} elements");
     let sum = resident.map_reduce(Op::Square, Reduce::Sum).expect("map-reduce");
     let expected = cpu.map_reduce(&xs, Op::Square, Reduce::Sum).unwrap();
     assert_eq!(sum.to_bits(), expected.to_bits(), "sum of squares: {sum} vs {expected}");
@@ -180,6 +188,103 @@ fn a_device_lost_before_readback_loses_nothing() {
     let tripled: Vec<f32> = xs.iter().map(|x| x * 3.0).collect();
     assert_same_bits(&sum.to_vec().unwrap(), &tripled, "a single stage read after the loss");
     assert!(!gpu.gpu_healthy(), "the engine reports the lost device");
+}
+
+#[test]
+fn lent_slices_are_read_in_place_on_the_cpu() {
+    let cpu = Engine::builder().policy(swath::Policy::Cpu).threads(2).build().unwrap();
+    for n in [0usize, 1, 255, 4097, 70_001] {
+        let mut xs: Vec<f32> = random(&format!("lent {n}"), n, (-10.0, 10.0));
+        for (k, special) in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY].into_iter().enumerate() {
+            if k < n {
+                xs[k * n / 3] = special;
+            }
+        }
+        let out = ten_stages_after(cpu.pipeline().input_slice("x", &xs));
+        assert_eq!(out.device(), swath::Device::Cpu);
+        let lent = out.array::<f32>("s10").unwrap().into_vec().unwrap();
+        // NaN takes the engine's rule in `max` and `min`, not the standard library's.
+        let copied = ten_stages(&cpu, &cpu.array(xs.as_slice())).array::<f32>("s10").unwrap().to_vec().unwrap();
+        assert_same_bits(&lent, &copied, &format!("lent slice of {n} vs an array"));
+        let mut into = vec![f32::NAN; n];
+        let out = ten_stages_after(cpu.pipeline().input_slice("x", &xs).output_into("s10", &mut into));
+        assert!(out.array::<f32>("s10").is_err(), "a stage written into a slice is no array");
+        assert_same_bits(&into, &copied, &format!("lent slice of {n} into a slice"));
+        // Lent values and arrays mix, and their lengths are checked alike.
+        let w = cpu.array(vec![2.0f32; n]);
+        let mixed = cpu.pipeline().input_slice("x", &xs).input("w", &w).map::<f32>("y", &Expr::parse("x * w").unwrap());
+        let doubled: Vec<f32> = xs.iter().map(|x| x * 2.0).collect();
+        assert_same_bits(&mixed.run().unwrap().array::<f32>("y").unwrap().to_vec().unwrap(), &doubled, "x * w");
+    }
+    let short = cpu.array(vec![1.0f32; 3]);
+    let uneven = cpu.pipeline().input_slice("x", &[1.0f32, 2.0]).input("w", &short);
+    let uneven = uneven.map::<f32>("y", &Expr::parse("x * w").unwrap()).run();
+    assert!(matches!(uneven, Err(Error::InputLengths { .. })), "{uneven:?}");
+}
+
+#[test]
+fn lent_slices_are_owned_by_results_left_on_the_gpu() {
+    let Some(gpu) = gpu_engine("lent_slices_are_owned_by_results_left_on_the_gpu") else { return };
+    let xs: Vec<f32> = random("lent to the GPU", 70_000, (-10.0, 10.0));
+    let expected = ten_stages_by_hand(&xs);
+    let outputs = ten_stages_after(gpu.pipeline().input_slice("x", &xs));
+    assert_eq!(outputs.decision(), ON_GPU, "{}", outputs.decision());
+    let s10 = outputs.array::<f32>("s10").unwrap();
+    assert!(s10.on_gpu());
+    // The slice is gone and the device with it: the result is recomputed
+    // from the pipeline's own copy of the values.
+    drop(xs);
+    assert!(gpu.inject_gpu_fault(InjectedFault::DeviceLost));
+    let _ = gpu.array(vec![1.0f32; 5000]).map(Op::Square);
+    assert_same_bits(&s10.to_vec().unwrap(), &expected, "read after the loss");
+}
+
+#[test]
+fn slices_in_and_out_of_the_gpu_move_once_each_way() {
+    let Some(gpu) = gpu_engine("slices_in_and_out_of_the_gpu_move_once_each_way") else { return };
+    let xs: Vec<f32> = random("slices through the GPU", (1 << 20) + 3, (-10.0, 10.0));
+    let expected = ten_stages_by_hand(&xs);
+    let mut out = vec![f32::NAN; xs.len()];
+    let before = gpu.transfers();
+    let outputs = ten_stages_after(gpu.pipeline().input_slice("x", &xs).output_into("s10", &mut out));
+    assert_eq!(outputs.decision(), ON_GPU, "{}", outputs.decision());
+    let moved = gpu.transfers().since(&before);
+    assert_eq!((moved.uploads, moved.readbacks), (1, 1), "transfers: {moved:?}");
+    assert_same_bits(&out, &expected, "read back into the slice");
+    // A fault in the run reruns it on the CPU, which writes the slice.
+    out.fill(f32::NAN);
+    assert!(gpu.inject_gpu_fault(InjectedFault::Validation));
+    let outputs = ten_stages_after(gpu.pipeline().input_slice("x", &xs).output_into("s10", &mut out));
+    assert_eq!(outputs.device(), swath::Device::Cpu);
+    assert_same_bits(&out, &expected, "after a validation fault");
+}
+
+#[test]
+fn slices_to_write_into_are_checked_before_any_work() {
+    let cpu = Engine::cpu();
+    let xs = [1.0f32, 2.0, 3.0];
+    let (mut three, mut two, mut ints, mut one) = ([0.0f32; 3], [0.0f32; 2], [0u32; 3], [0.0f32; 1]);
+    let stage = Expr::parse("x * 2").unwrap();
+    let doubled = |p: Pipeline<'_>| p.map::<f32>("y", &stage).run();
+    let error = |result: swath::Result<Outputs>| match result {
+        Err(Error::Pipeline(error)) => error,
+        other => panic!("expected a pipeline error, got {other:?}"),
+    };
+    let unknown = error(doubled(cpu.pipeline().input_slice("x", &xs).output_into("z", &mut three)));
+    assert!(matches!(unknown, PipelineError::UnknownStage { .. }), "{unknown}");
+    let short = error(doubled(cpu.pipeline().input_slice("x", &xs).output_into("y", &mut two)));
+    assert!(matches!(short, PipelineError::IntoLength { len: 3, slice: 2, .. }), "{short}");
+    let typed = error(doubled(cpu.pipeline().input_slice("x", &xs).output_into("y", &mut ints)));
+    assert!(matches!(typed, PipelineError::OutputType { .. }), "{typed}");
+    let (first, second) = three.split_at_mut(1);
+    let twice =
+        error(doubled(cpu.pipeline().input_slice("x", &xs[..1]).output_into("y", first).output_into("y", second)));
+    assert!(matches!(twice, PipelineError::DuplicateName { .. }), "{twice}");
+    assert_eq!(three, [0.0; 3], "nothing was written");
+    // A reduction is one element, and a slice of one takes it.
+    let sum = cpu.pipeline().input_slice("x", &xs).reduce::<f32>("s", &stage, swath::Reduce::Sum);
+    sum.output_into("s", &mut one).run().unwrap();
+    assert_eq!(one, [12.0]);
 }
 
 #[test]

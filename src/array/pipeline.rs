@@ -1,7 +1,8 @@
 //! [`Pipeline`]: stages over arrays, submitted as one unit.
 
-use super::run::{run_pipeline, Named};
+use super::run::{run_pipeline, Dest, Input, Named, Source};
 use super::Array;
+use crate::column::{Column, ColumnMut};
 use crate::dtype::{DType, Element};
 use crate::engine::{Engine, Outcome};
 use crate::error::{GpuError, PipelineError, Result};
@@ -43,9 +44,10 @@ use crate::schedule::{Decision, Device};
 #[must_use = "a pipeline does nothing until `run`"]
 pub struct Pipeline<'e> {
     engine: &'e Engine,
-    inputs: Vec<Named>,
+    inputs: Vec<Input<'e>>,
     stages: Vec<StageSpec>,
     keep: Vec<String>,
+    dests: Vec<Dest<'e>>,
 }
 
 /// One stage as the caller described it.
@@ -58,12 +60,32 @@ pub(crate) struct StageSpec {
 
 impl<'e> Pipeline<'e> {
     pub(crate) fn new(engine: &'e Engine) -> Self {
-        Pipeline { engine, inputs: vec![], stages: vec![], keep: vec![] }
+        Pipeline { engine, inputs: vec![], stages: vec![], keep: vec![], dests: vec![] }
     }
 
     /// Makes `array` readable by later stages as `name`.
     pub fn input<T: Element>(mut self, name: &str, array: &Array<T>) -> Self {
-        self.inputs.push(Named { name: name.to_string(), raw: array.raw().clone() });
+        self.inputs.push(Input { name: name.to_string(), source: Source::Array(array.raw().clone()) });
+        self
+    }
+
+    /// Makes `values` readable by later stages as `name`, for this run:
+    /// on the CPU they are read in place, with no copy into an array. A
+    /// pipeline over a large slice saves that copy (a pass over memory).
+    /// Where the run may go to the GPU, the values are copied into an
+    /// array first, as [`Engine::array`] would, so that results left on
+    /// the device can be recomputed if it fails.
+    ///
+    /// ```
+    /// use swath::{expr::Expr, Engine};
+    /// let engine = Engine::new()?;
+    /// let xs = [1.0f32, 2.0, 3.0];
+    /// let out = engine.pipeline().input_slice("x", &xs).map::<f32>("y", &Expr::parse("x * x + 1")?).run()?;
+    /// assert_eq!(out.array::<f32>("y")?.into_vec()?, [2.0, 5.0, 10.0]);
+    /// # Ok::<(), swath::Error>(())
+    /// ```
+    pub fn input_slice<T: Element>(mut self, name: &str, values: &'e [T]) -> Self {
+        self.inputs.push(Input { name: name.to_string(), source: Source::Lent(Column::of(values)) });
         self
     }
 
@@ -89,6 +111,32 @@ impl<'e> Pipeline<'e> {
         self
     }
 
+    /// Writes the stage `name` into `out`, a slice of the stage's type
+    /// and length (one element for a reduction), instead of a new array,
+    /// like numpy's and numexpr's `out=`: a pipeline from slices to
+    /// slices allocates nothing for its results, and on the CPU writes
+    /// them straight into `out`. On the GPU the stage is read back into
+    /// `out`. The stage is not among the [`Outputs`]' arrays; a wrong
+    /// name, type or length is an error before any work is done.
+    ///
+    /// ```
+    /// use swath::{expr::Expr, Engine};
+    /// let engine = Engine::new()?;
+    /// let (xs, mut ys) = ([1.0f32, 2.0, 3.0], [0.0f32; 3]);
+    /// engine
+    ///     .pipeline()
+    ///     .input_slice("x", &xs)
+    ///     .map::<f32>("y", &Expr::parse("x * x + 1")?)
+    ///     .output_into("y", &mut ys)
+    ///     .run()?;
+    /// assert_eq!(ys, [2.0, 5.0, 10.0]);
+    /// # Ok::<(), swath::Error>(())
+    /// ```
+    pub fn output_into<T: Element>(mut self, name: &str, out: &'e mut [T]) -> Self {
+        self.dests.push(Dest { name: name.to_string(), slice: ColumnMut::of(out) });
+        self
+    }
+
     /// Checks and runs every stage. Errors in the description (an unknown
     /// name, a type mismatch, arrays of different lengths) come before
     /// any work is done.
@@ -97,7 +145,8 @@ impl<'e> Pipeline<'e> {
         if let Some(last) = self.stages.last() {
             keep.push(last.name.clone());
         }
-        let (arrays, outcome) = run_pipeline(self.engine, self.inputs, self.stages, &keep)?;
+        keep.extend(self.dests.iter().map(|dest| dest.name.clone()));
+        let (arrays, outcome) = run_pipeline(self.engine, self.inputs, self.stages, &keep, self.dests)?;
         Ok(Outputs { arrays, outcome })
     }
 }

@@ -3,7 +3,7 @@
 
 use super::fuse::fuse;
 use super::{Array, ArrayValues, Origin, Raw, StageSpec, Store, MAX_LINEAGE};
-use crate::column::HostData;
+use crate::column::{Column, ColumnMut, HostData};
 use crate::dtype::{DType, Element};
 use crate::engine::{Engine, Outcome, Route};
 use crate::error::{Error, GpuError, PipelineError, Result};
@@ -15,11 +15,68 @@ use crate::gpu::Gpu;
 use crate::schedule::{route_chain, Decision, Device, Policy, Reason, Shape, SMALL_JOB};
 use std::sync::Arc;
 
-/// An array given to a pipeline under a name.
+/// An array under a name: a pipeline's output.
 #[derive(Clone)]
 pub(crate) struct Named {
     pub name: String,
     pub raw: Raw,
+}
+
+/// A pipeline input under a name.
+pub(crate) struct Input<'a> {
+    pub name: String,
+    pub source: Source<'a>,
+}
+
+/// A stage to write into a slice of the caller's.
+pub(crate) struct Dest<'a> {
+    pub name: String,
+    pub slice: ColumnMut<'a>,
+}
+
+/// Where a pipeline input's values are.
+pub(crate) enum Source<'a> {
+    Array(Raw),
+    /// Host values the caller lends for the run, read in place.
+    Lent(Column<'a>),
+}
+
+impl Input<'_> {
+    fn dtype(&self) -> DType {
+        match &self.source {
+            Source::Array(raw) => raw.dtype,
+            Source::Lent(column) => column.dtype(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match &self.source {
+            Source::Array(raw) => raw.len(),
+            Source::Lent(column) => column.len(),
+        }
+    }
+
+    /// How to make the input again: `None` for lent values, which the
+    /// pipeline does not keep.
+    fn origin(&self) -> Option<Arc<Origin>> {
+        match &self.source {
+            Source::Array(raw) => Some(raw.origin.clone()),
+            Source::Lent(_) => None,
+        }
+    }
+
+    /// The input as an array of its own: lent values are copied.
+    fn owned(self, engine: &Engine) -> Result<Input<'static>> {
+        let raw = match self.source {
+            Source::Array(raw) => raw,
+            Source::Lent(column) => {
+                let data = engine.on_pool(|| HostData::copied(column))?;
+                let origin = Arc::new(Origin::Data(data.clone()));
+                Raw::new(engine.clone(), column.dtype(), column.len(), Store::Host(data), origin)
+            }
+        };
+        Ok(Input { name: self.name, source: Source::Array(raw) })
+    }
 }
 
 /// An array a stage may read, as checking sees it.
@@ -27,7 +84,8 @@ pub(crate) struct Known {
     pub name: String,
     pub dtype: DType,
     pub len: usize,
-    pub origin: Arc<Origin>,
+    /// How to make it again; `None` if it reads lent values.
+    pub origin: Option<Arc<Origin>>,
 }
 
 impl Engine {
@@ -108,13 +166,14 @@ impl Engine {
 /// whose `keep` is set, by name, and how the pipeline ran.
 pub(crate) fn run_pipeline(
     engine: &Engine,
-    inputs: Vec<Named>,
+    inputs: Vec<Input<'_>>,
     specs: Vec<StageSpec>,
     keep: &[String],
+    into: Vec<Dest<'_>>,
 ) -> Result<(Vec<Named>, Outcome<()>)> {
     let mut known: Vec<Known> = inputs
         .iter()
-        .map(|n| Known { name: n.name.clone(), dtype: n.raw.dtype, len: n.raw.len(), origin: n.raw.origin.clone() })
+        .map(|n| Known { name: n.name.clone(), dtype: n.dtype(), len: n.len(), origin: n.origin() })
         .collect();
     let mut stages = Vec::with_capacity(specs.len());
     let mut names = Vec::with_capacity(specs.len());
@@ -128,9 +187,23 @@ pub(crate) fn run_pipeline(
     if let Some(name) = keep.iter().find(|name| !names.contains(name)) {
         return Err(PipelineError::UnknownStage { name: name.clone() }.into());
     }
+    let into_stages = check_dests(&known[inputs.len()..], &into)?;
     let fused = fuse(&known, &specs, stages)?;
     let route = route_pipeline(engine, &inputs, &fused.stages);
-    let mut work = ChainWork { engine, inputs: &inputs, stages: &fused.stages };
+    let may_use_gpu = route.gpu.is_some() && route.decision.device != Device::Cpu;
+    let arrays_kept = keep.iter().any(|name| !into.iter().any(|into| &into.name == name));
+    if may_use_gpu && arrays_kept && inputs.iter().any(|input| input.origin().is_none()) {
+        // A result left on the GPU must be able to recompute itself from
+        // its source, which a lent slice does not stay: own the values.
+        let inputs = inputs.into_iter().map(|input| input.owned(engine)).collect::<Result<_>>()?;
+        return run_pipeline(engine, inputs, specs, keep, into);
+    }
+    let mut dests: Vec<Option<ColumnMut>> = (0..fused.stages.len()).map(|_| None).collect();
+    for (into, j) in into.into_iter().zip(into_stages) {
+        let Some(run) = fused.runs[j] else { unreachable!("a stage written into a slice is kept, so it runs") };
+        dests[run] = Some(into.slice);
+    }
+    let mut work = ChainWork { engine, inputs: &inputs, stages: &fused.stages, dests };
     let mut outcome = engine.dispatch(route, &mut work);
     let mut stores = std::mem::take(&mut outcome.value);
     let stores = fused.runs.iter().map(|run| run.and_then(|k| stores[k].take()));
@@ -138,7 +211,13 @@ pub(crate) fn run_pipeline(
     let kept = arrays
         .filter_map(|(array, store)| Some((array, store?)))
         .map(|(array, store)| {
-            let raw = Raw::new(engine.clone(), array.dtype, array.len, store, array.origin);
+            let origin = match (array.origin, &store) {
+                (Some(origin), _) => origin,
+                // Collapsed to this anyway (see `collapse_lineage`).
+                (None, Store::Host(data)) => Arc::new(Origin::Data(data.clone())),
+                (None, Store::Device(_)) => unreachable!("a pipeline that may run on the GPU owns its inputs"),
+            };
+            let raw = Raw::new(engine.clone(), array.dtype, array.len, store, origin);
             Named { name: array.name, raw: collapse_lineage(raw) }
         })
         .collect();
@@ -164,7 +243,7 @@ pub(super) fn collapse_lineage(raw: Raw) -> Raw {
 /// Where a pipeline runs: on the GPU if it can run every stage and,
 /// under `auto`, the cost model predicts it to finish first, given where
 /// the inputs live.
-fn route_pipeline(engine: &Engine, inputs: &[Named], stages: &[Stage]) -> Route {
+fn route_pipeline(engine: &Engine, inputs: &[Input<'_>], stages: &[Stage]) -> Route {
     let longest = stages.iter().map(|stage| stage.len).max().unwrap_or(0);
     if engine.leaves_gpu_closed(longest) {
         let shapes: Vec<Shape> = stages.iter().map(|s| Shape::of(&s.program, s.len, s.reduce)).collect();
@@ -174,10 +253,13 @@ fn route_pipeline(engine: &Engine, inputs: &[Named], stages: &[Stage]) -> Route 
     }
     let gpu = engine.current_gpu();
     let read = |k: usize| stages.iter().any(|stage| stage.reads.contains(&k));
-    let on_gpu = |raw: &Raw| gpu.as_deref().is_some_and(|gpu| holds(engine, gpu, raw));
+    let on_gpu = |input: &Input| match &input.source {
+        Source::Array(raw) => gpu.as_deref().is_some_and(|gpu| holds(engine, gpu, raw)),
+        Source::Lent(_) => false,
+    };
     let bytes = |on: bool| -> u64 {
-        let read = inputs.iter().enumerate().filter(|&(k, n)| read(k) && on_gpu(&n.raw) == on);
-        read.map(|(_, n)| (n.raw.len() * n.raw.dtype.size()) as u64).sum()
+        let read = inputs.iter().enumerate().filter(|&(k, input)| read(k) && on_gpu(input) == on);
+        read.map(|(_, input)| (input.len() * input.dtype().size()) as u64).sum()
     };
     let bytes = (bytes(false), bytes(true));
     let shapes: Vec<Shape> = stages.iter().map(|stage| Shape::of(&stage.program, stage.len, stage.reduce)).collect();
@@ -212,8 +294,10 @@ pub(super) fn holds(engine: &Engine, gpu: &Gpu, raw: &Raw) -> bool {
 /// (`None` for those not kept).
 struct ChainWork<'w> {
     engine: &'w Engine,
-    inputs: &'w [Named],
+    inputs: &'w [Input<'w>],
     stages: &'w [Stage],
+    /// Per stage, the caller's slice to write it into.
+    dests: Vec<Option<ColumnMut<'w>>>,
 }
 
 impl ChainWork<'_> {
@@ -230,29 +314,82 @@ impl Work for ChainWork<'_> {
     }
 
     fn on_cpu(&mut self, cpu: &CpuExec<'_>) -> Vec<Option<Store>> {
-        let inputs = (0..self.inputs.len()).map(|k| self.read(k).then(|| self.inputs[k].raw.host())).collect();
-        chain::on_cpu(cpu, inputs, self.stages).into_iter().map(|v| v.map(Store::Host)).collect()
+        let read = |k: usize| self.read(k);
+        let hosts: Vec<Option<HostData>> = (self.inputs.iter().enumerate())
+            .map(|(k, input)| match &input.source {
+                Source::Array(raw) if read(k) => Some(raw.host()),
+                _ => None,
+            })
+            .collect();
+        let columns: Vec<Option<Column<'_>>> = (self.inputs.iter().zip(&hosts).enumerate())
+            .map(|(k, (input, host))| match (&input.source, host) {
+                (Source::Lent(column), _) if read(k) => Some(*column),
+                (_, host) => host.as_ref().map(HostData::column),
+            })
+            .collect();
+        let values = chain::on_cpu(cpu, &columns, self.stages, &mut self.dests);
+        values.into_iter().map(|v| v.map(Store::Host)).collect()
     }
 
     fn on_gpu(&mut self, gpu: &GpuExec<'_>) -> Result<Vec<Option<Store>>, GpuError> {
-        let inputs: Vec<GpuInput> = (0..self.inputs.len())
-            .map(|k| match self.inputs[k].raw.store() {
-                Store::Device(array) if holds(self.engine, gpu.gpu, &self.inputs[k].raw) => {
-                    GpuInput::Resident(array.clone())
-                }
-                // Inputs in host memory (or on a GPU since replaced) are uploaded first.
-                _ if self.read(k) => GpuInput::Host(self.inputs[k].raw.host()),
+        // Inputs in host memory (or on a GPU since replaced) are uploaded first.
+        let hosts: Vec<Option<HostData>> = (self.inputs.iter().enumerate())
+            .map(|(k, input)| match &input.source {
+                Source::Array(raw) if self.read(k) && !holds(self.engine, gpu.gpu, raw) => Some(raw.host()),
+                _ => None,
+            })
+            .collect();
+        let inputs: Vec<GpuInput> = (self.inputs.iter().zip(&hosts).enumerate())
+            .map(|(k, (input, host))| match (&input.source, host) {
+                (_, Some(host)) => GpuInput::Host(host.column()),
+                (Source::Array(raw), None) if self.read(k) => match raw.store() {
+                    Store::Device(array) => GpuInput::Resident(array.clone()),
+                    Store::Host(data) => GpuInput::Host(data.column()),
+                },
+                (Source::Lent(column), None) if self.read(k) => GpuInput::Host(*column),
                 _ => GpuInput::Unread,
             })
             .collect();
-        let arrays = chain::on_gpu(gpu, &inputs, self.stages)?;
+        let mut arrays = chain::on_gpu(gpu, &inputs, self.stages)?;
+        // A stage written into a slice is read back there, not kept.
+        for (array, dest) in arrays.iter_mut().zip(&mut self.dests) {
+            if let (Some(dest), Some(values)) = (dest.as_mut(), array.as_ref()) {
+                gpu.gpu.read(values, dest.bytes())?;
+                *array = None;
+            }
+        }
         Ok(arrays.into_iter().map(|a| a.map(Store::Device)).collect())
     }
 }
 
+/// Checks each stage to write into a slice against the checked `stages`
+/// (their arrays as known): it exists, once, and has the slice's type
+/// and length. Gives the index of each among the stages.
+fn check_dests(stages: &[Known], dests: &[Dest<'_>]) -> Result<Vec<usize>> {
+    let mut found = Vec::with_capacity(dests.len());
+    for (k, dest) in dests.iter().enumerate() {
+        let name = dest.name.clone();
+        let Some(j) = stages.iter().position(|stage| stage.name == dest.name) else {
+            return Err(PipelineError::UnknownStage { name }.into());
+        };
+        if dests[..k].iter().any(|other| other.name == dest.name) {
+            return Err(PipelineError::DuplicateName { name }.into());
+        }
+        let (stage, slice) = (&stages[j], dest.slice.read());
+        if slice.dtype() != stage.dtype {
+            return Err(PipelineError::OutputType { name, dtype: stage.dtype, asked: slice.dtype() }.into());
+        }
+        if slice.len() != stage.len {
+            return Err(PipelineError::IntoLength { name, len: stage.len, slice: slice.len() }.into());
+        }
+        found.push(j);
+    }
+    Ok(found)
+}
+
 /// Compiles `spec` against the `known` arrays before it and checks what
 /// it reads; the stage and how to make its array again.
-fn check(known: &[Known], spec: &StageSpec, keep: bool) -> Result<(Stage, Arc<Origin>)> {
+fn check(known: &[Known], spec: &StageSpec, keep: bool) -> Result<(Stage, Option<Arc<Origin>>)> {
     if known.iter().any(|k| k.name == spec.name) {
         return Err(PipelineError::DuplicateName { name: spec.name.clone() }.into());
     }
@@ -274,8 +411,10 @@ fn check(known: &[Known], spec: &StageSpec, keep: bool) -> Result<(Stage, Arc<Or
             return Err(Error::EmptyReduction { reduce });
         }
     }
-    let inputs: Vec<Arc<Origin>> = reads.iter().map(|&k| known[k].origin.clone()).collect();
-    let depth = 1 + inputs.iter().map(|origin| origin.depth()).max().unwrap_or(0);
-    let origin = Arc::new(Origin::Stage { program: program.clone(), inputs, len, reduce: spec.reduce, depth });
+    let inputs: Option<Vec<Arc<Origin>>> = reads.iter().map(|&k| known[k].origin.clone()).collect();
+    let origin = inputs.map(|inputs| {
+        let depth = 1 + inputs.iter().map(|origin| origin.depth()).max().unwrap_or(0);
+        Arc::new(Origin::Stage { program: program.clone(), inputs, len, reduce: spec.reduce, depth })
+    });
     Ok((Stage { program, reads, len, reduce: spec.reduce, keep }, origin))
 }

@@ -4,7 +4,7 @@
 //! the CPU executor, writing into the arrays of stages no longer read.
 
 use super::{infallible, CpuExec, Executor, GpuExec, Task};
-use crate::column::{Column, HostData};
+use crate::column::{Column, ColumnMut, HostData};
 use crate::dtype::{DType, Element};
 use crate::error::GpuError;
 use crate::expr::program::Program;
@@ -27,11 +27,11 @@ pub(crate) struct Stage {
 }
 
 /// A chain input as the GPU takes it.
-pub(crate) enum GpuInput {
+pub(crate) enum GpuInput<'a> {
     /// Already on this GPU.
     Resident(DeviceArray),
     /// In host memory: uploaded first.
-    Host(HostData),
+    Host(Column<'a>),
     /// Read by no stage.
     Unread,
 }
@@ -40,14 +40,14 @@ pub(crate) enum GpuInput {
 /// of the kept stages.
 pub(crate) fn on_gpu(
     gpu: &GpuExec<'_>,
-    inputs: &[GpuInput],
+    inputs: &[GpuInput<'_>],
     stages: &[Stage],
 ) -> Result<Vec<Option<DeviceArray>>, GpuError> {
     let resident: Vec<Option<DeviceArray>> = inputs
         .iter()
         .map(|input| match input {
             GpuInput::Resident(array) => Ok(Some(array.clone())),
-            GpuInput::Host(data) => gpu.gpu.upload(data.column()).map(Some),
+            GpuInput::Host(column) => gpu.gpu.upload(*column).map(Some),
             GpuInput::Unread => Ok(None),
         })
         .collect::<Result<_, _>>()?;
@@ -71,34 +71,89 @@ pub(crate) fn on_gpu(
 }
 
 /// Every stage on the CPU, over `inputs` (`None` for those no stage
-/// reads): the values of the kept stages. Other stages' values are freed
-/// once no later stage reads them, or written over by a later stage.
-pub(crate) fn on_cpu(cpu: &CpuExec<'_>, inputs: Vec<Option<HostData>>, stages: &[Stage]) -> Vec<Option<HostData>> {
+/// reads): the values of the kept stages, but for those with a
+/// destination in `dests` (one per stage), which are written there.
+/// Other stages' values are freed once no later stage reads them, or
+/// written over by a later stage.
+pub(crate) fn on_cpu(
+    cpu: &CpuExec<'_>,
+    inputs: &[Option<Column<'_>>],
+    stages: &[Stage],
+    dests: &mut [Option<ColumnMut<'_>>],
+) -> Vec<Option<HostData>> {
+    debug_assert_eq!(dests.len(), stages.len());
     let first_stage = inputs.len();
-    let mut last_read: Vec<usize> = (0..first_stage + stages.len()).collect();
+    let mut last_read: Vec<usize> = (first_stage..first_stage + stages.len()).collect();
     for (j, stage) in stages.iter().enumerate() {
-        stage.reads.iter().for_each(|&k| last_read[k] = last_read[k].max(first_stage + j));
-    }
-    let mut values = inputs;
-    // Values of finished stages, for later stages to write into.
-    let mut spares: Vec<HostData> = vec![];
-    for (j, stage) in stages.iter().enumerate() {
-        let columns: Vec<Column<'_>> =
-            stage.reads.iter().filter_map(|&k| values[k].as_ref().map(HostData::column)).collect();
-        let fits =
-            |s: &HostData| s.column().len() == stage.len && s.column().dtype() == stage.program.structure.output();
-        let spare = spares.iter().position(fits).map(|k| spares.swap_remove(k));
-        let out = evaluate(cpu, &stage.program, &columns, stage.len, stage.reduce, spare);
-        drop(columns);
-        values.push(Some(out));
-        let done = |k: usize| last_read[k] <= first_stage + j && (k < first_stage || !stages[k - first_stage].keep);
-        for (k, value) in values.iter_mut().enumerate() {
-            if done(k) {
-                spares.extend(value.take().filter(|_| k >= first_stage));
+        for &k in &stage.reads {
+            if let Some(s) = k.checked_sub(first_stage) {
+                last_read[s] = last_read[s].max(first_stage + j);
             }
         }
     }
-    values.split_off(first_stage)
+    let mut values: Vec<Option<HostData>> = Vec::with_capacity(stages.len());
+    // Values of finished stages, for later stages to write into.
+    let mut spares: Vec<HostData> = vec![];
+    for (j, stage) in stages.iter().enumerate() {
+        // A stage reads only earlier stages: those written are before `j`.
+        let (written, dest) = dests.split_at_mut(j);
+        let column = |k: usize| match k.checked_sub(first_stage) {
+            None => inputs[k],
+            Some(s) => match &written[s] {
+                Some(dest) => Some(dest.read()),
+                None => values[s].as_ref().map(HostData::column),
+            },
+        };
+        let columns: Vec<Column<'_>> = stage.reads.iter().filter_map(|&k| column(k)).collect();
+        let out = match &mut dest[0] {
+            Some(dest) => {
+                evaluate_into(cpu, &stage.program, &columns, stage.len, stage.reduce, dest);
+                None
+            }
+            None => {
+                let output = stage.program.structure.output();
+                let fits = |s: &HostData| s.column().len() == stage.len && s.column().dtype() == output;
+                let spare = spares.iter().position(fits).map(|k| spares.swap_remove(k));
+                Some(evaluate(cpu, &stage.program, &columns, stage.len, stage.reduce, spare))
+            }
+        };
+        drop(columns);
+        values.push(out);
+        let done = |s: usize| last_read[s] <= first_stage + j && !stages[s].keep;
+        for (s, value) in values.iter_mut().enumerate() {
+            if done(s) {
+                spares.extend(value.take());
+            }
+        }
+    }
+    values
+}
+
+/// `program(columns)` over `len` elements on the CPU executor, written
+/// into `dest`: the map, or with `reduce` its one value. The caller
+/// checks that `dest` has the program's type and the result's length.
+fn evaluate_into(
+    cpu: &CpuExec<'_>,
+    program: &Program,
+    columns: &[Column<'_>],
+    len: usize,
+    reduce: Option<Reduce>,
+    dest: &mut ColumnMut<'_>,
+) {
+    fn typed<U: Element>(cpu: &CpuExec<'_>, task: Task<'_>, reduce: Option<Reduce>, dest: &mut ColumnMut<'_>) {
+        let Some(out) = dest.typed::<U>() else { unreachable!("the pipeline checks each destination's type") };
+        match reduce {
+            Some(reduce) => out[0] = infallible(cpu.reduce::<U>(task, reduce)),
+            None => infallible(cpu.map(task, out)),
+        }
+    }
+    let task = Task::new(program, columns, len);
+    match program.structure.output() {
+        DType::F32 => typed::<f32>(cpu, task, reduce, dest),
+        DType::F64 => typed::<f64>(cpu, task, reduce, dest),
+        DType::I32 => typed::<i32>(cpu, task, reduce, dest),
+        DType::U32 => typed::<u32>(cpu, task, reduce, dest),
+    }
 }
 
 /// `program(columns)` over `len` elements on the CPU executor: the array,

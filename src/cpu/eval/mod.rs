@@ -22,6 +22,7 @@ mod loops;
 mod num;
 mod pieces;
 mod plan;
+mod prefetch;
 mod reg;
 mod step;
 #[cfg(test)]

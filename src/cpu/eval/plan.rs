@@ -6,6 +6,7 @@
 
 use super::kernels::map1;
 use super::lane::{Bank, Lane, Lit, Out, KINDS};
+use super::prefetch;
 use super::step::{self, Chunk, Dst};
 use crate::column::Column;
 use crate::dtype::Element;
@@ -91,7 +92,9 @@ impl<'p> Plan<'p> {
         let layout = &*self.layout;
         let chunk = Chunk { instrs: self.instrs, locs: &layout.locs, columns, start, len: out.len() };
         let mut out = Out::of(out);
-        for &s in &layout.work {
+        let steps = layout.work.len();
+        for (w, &s) in layout.work.iter().enumerate() {
+            prefetch::next_chunk_part(columns, start + chunk.len, chunk.len, (w, steps));
             let dst = match layout.locs[s] {
                 Loc::Reg(r) => Dst::Reg(r),
                 _ => Dst::Out(&mut out),

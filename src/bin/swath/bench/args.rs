@@ -36,8 +36,8 @@ pub struct BenchArgs {
     pub sizes: Exponents,
 
     /// Operations: square (a map into a reused buffer), sum, sumsq (square fused into sum), expr (the
-    /// expression `x * 2.5 + 1`), chain10 (ten stages host to host; swath runs them as a pipeline on
-    /// resident data), square_new (`x * x` into a new vector on every call, as `engine.map` and
+    /// expression `x * 2.5 + 1`), chain10 (ten stages host to host; swath runs them as a pipeline that
+    /// reads the slice in place), square_new (`x * x` into a new vector on every call, as `engine.map` and
     /// `collect` return one) and transcendental (`sin(x) * cos(x) + sqrt(x)` into a new vector).
     #[arg(long, value_name = "OPS", value_delimiter = ',', default_value = "square,sum,sumsq")]
     pub ops: Vec<BenchOp>,

@@ -67,7 +67,7 @@ impl BenchOp {
             BenchOp::Sum => "the sum: a reduction",
             BenchOp::Sumsq => "x * x fused into the sum",
             BenchOp::Expr => "x * 2.5 + 1 into a reused buffer",
-            BenchOp::Chain10 => "ten stages, host to host",
+            BenchOp::Chain10 => "ten stages, from host data into a reused buffer",
             BenchOp::SquareNew => "x * x, a new vector per call",
             BenchOp::Transcendental => "sin(x)*cos(x)+sqrt(x), a new vector per call",
             BenchOp::Scan => "cumsum, a new vector per call",
