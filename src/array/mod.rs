@@ -35,6 +35,7 @@ mod pipeline;
 mod primitives;
 mod run;
 mod single;
+mod slices;
 mod values;
 
 pub(crate) use pipeline::StageSpec;

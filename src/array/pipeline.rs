@@ -1,6 +1,7 @@
 //! [`Pipeline`]: stages over arrays, submitted as one unit.
 
-use super::run::{run_pipeline, Dest, Input, Named, Source};
+use super::run::{run_pipeline, Named};
+use super::slices::{Dest, Input, Source};
 use super::Array;
 use crate::column::{Column, ColumnMut};
 use crate::dtype::{DType, Element};
