@@ -66,6 +66,10 @@ fn scan(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new(*name, n), &xs, |b, xs| {
                 b.iter(|| engine.scan(xs, Scan::inclusive(Reduce::Sum)).expect("scan runs"))
             });
+            // Into a reused buffer, as the copy probe writes one.
+            group.bench_with_input(BenchmarkId::new(format!("{name}_into"), n), &xs, |b, xs| {
+                b.iter(|| engine.scan_into(xs, Scan::inclusive(Reduce::Sum), &mut copy).expect("scan runs"))
+            });
         }
         group.finish();
     }
@@ -86,9 +90,13 @@ fn filter(c: &mut Criterion) {
             b.iter(|| xs.iter().copied().filter(|&x| x > THRESHOLD).collect::<Vec<f32>>())
         });
         group.bench_with_input(BenchmarkId::new("rayon_pieces", n), &xs, |b, xs| b.iter(|| rayon_filter(xs)));
+        let mut out = vec![0.0f32; n];
         for (name, engine) in &engines {
             group.bench_with_input(BenchmarkId::new(*name, n), &xs, |b, xs| {
                 b.iter(|| engine.filter(xs, &predicate).expect("filter runs"))
+            });
+            group.bench_with_input(BenchmarkId::new(format!("{name}_into"), n), &xs, |b, xs| {
+                b.iter(|| engine.filter_into(xs, &predicate, &mut out).expect("filter runs"))
             });
         }
         group.finish();

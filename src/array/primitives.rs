@@ -230,7 +230,7 @@ impl<T: Element> Array<T> {
         let len = self.raw.len();
         values.check_len(len)?;
         predicate.check_len(len)?;
-        let shape = compaction_shape(&values, &predicate, &[T::DTYPE], len);
+        let shape = compaction_shape(&values, &predicate, &[T::DTYPE], len).with_new_output();
         let rerun: Rerun = {
             let (values, predicate) = (values.clone(), predicate.clone());
             Arc::new(move |cpu, input| {

@@ -76,8 +76,26 @@ pub(crate) fn filter<U: Element>(
     columns: &[Column<'_>],
     range: Range<usize>,
 ) -> Result<Vec<U>> {
+    let mut out = result_vec::<U>(range.len())?;
+    let total = filter_into(values, predicate, columns, range, &mut out);
+    // The pages past the kept values were never touched; shrinking a
+    // large allocation returns them without copying the rest.
+    out.truncate(total);
+    out.shrink_to_fit();
+    Ok(out)
+}
+
+/// [`filter`] into the front of `out`, which holds at least one place per
+/// element of `range`; returns how many values it kept.
+pub(crate) fn filter_into<U: Element>(
+    values: &Program,
+    predicate: &Program,
+    columns: &[Column<'_>],
+    range: Range<usize>,
+    out: &mut [U],
+) -> usize {
     let job = Compaction::new(values, predicate, columns, range);
-    let mut out = result_vec::<U>(job.range.len())?;
+    assert!(out.len() >= job.range.len(), "a place for every element");
     let spans: Vec<Range<usize>> = job.pieces(SPAN).collect();
     let serial = job.range.len() < SERIAL_BELOW;
     let round = if serial { 1 } else { rayon::current_num_threads() };
@@ -106,11 +124,7 @@ pub(crate) fn filter<U: Element>(
             break;
         }
     }
-    // The pages past the kept values were never touched; shrinking a
-    // large allocation returns them without copying the rest.
-    out.truncate(total);
-    out.shrink_to_fit();
-    Ok(out)
+    total
 }
 
 /// The values of `values` over elements `range` of `columns`: first

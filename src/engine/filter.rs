@@ -12,7 +12,7 @@ use super::{exprs, Engine, Outcome};
 use crate::column::Column;
 use crate::dtype::{DType, Element};
 use crate::error::{excerpt, Error, ExprError, Result};
-use crate::exec::{infallible, CpuExec, Executor, FilterWork, PartitionWork, Task};
+use crate::exec::{infallible, CpuExec, Executor, FilterIntoWork, FilterWork, PartitionWork, Task, Work};
 use crate::expr::program::Program;
 use crate::expr::{index, var, Expr};
 use crate::inputs::Inputs;
@@ -79,6 +79,42 @@ impl Engine {
     /// ```
     pub fn filter<T: Element>(&self, xs: &[T], predicate: &Expr) -> Result<Vec<T>> {
         self.eval_filter(&var("x"), predicate, &Inputs::new().with("x", xs))
+    }
+
+    /// [`Engine::filter`] into the front of `out`, a buffer the caller
+    /// keeps, which must have a place for every element of `xs` (all may
+    /// be kept); returns how many were kept, in `out[..kept]`. The rest of
+    /// `out` is left as it was. A reused buffer spares the call the first
+    /// touch of a new vector's pages, which at 2^26 elements costs about as
+    /// much as the filter; on the GPU the kept values are read back and
+    /// copied in.
+    ///
+    /// ```
+    /// use swath::{expr::Expr, Engine};
+    /// let engine = Engine::new()?;
+    /// let xs = [0.2f32, 0.9, f32::NAN, 0.7, 0.1];
+    /// let mut out = vec![0.0f32; xs.len()];
+    /// let kept = engine.filter_into(&xs, &Expr::parse("x > 0.5")?, &mut out)?;
+    /// assert_eq!(&out[..kept], [0.9, 0.7]);
+    /// // A buffer shorter than the input is refused before any work.
+    /// assert!(engine.filter_into(&xs, &Expr::parse("x > 0.5")?, &mut out[..4]).is_err());
+    /// # Ok::<(), swath::Error>(())
+    /// ```
+    pub fn filter_into<T: Element>(&self, xs: &[T], predicate: &Expr, out: &mut [T]) -> Result<usize> {
+        let inputs = Inputs::new().with("x", xs);
+        let values = exprs::compiled(&var("x"), &inputs, T::DTYPE)?;
+        let predicate = predicate_program(predicate, &inputs)?;
+        let task = Task::new(&values, &inputs.columns, xs.len());
+        if out.len() < task.len {
+            return Err(Error::LengthMismatch { input: task.len, output: out.len() });
+        }
+        check_len(&task, &predicate)?;
+        let mut work = FilterIntoWork { task, predicate: &predicate, out };
+        if self.small_on_cpu(task.len) {
+            return work.on_cpu(&CpuExec::new(None));
+        }
+        let shape = compaction_shape(task.program, &predicate, &[T::DTYPE], task.len);
+        self.dispatch(self.route(&shape), &mut work).value
     }
 
     /// The general, fused form of [`Engine::filter`]: the values of
@@ -197,11 +233,12 @@ fn check_len(task: &Task<'_>, predicate: &Program) -> Result<()> {
 /// the GPU's write kernel binds besides.
 fn shape(task: &Task<'_>, predicate: &Program) -> Shape {
     let dtypes: Vec<DType> = task.columns.iter().map(Column::dtype).collect();
-    compaction_shape(task.program, predicate, &dtypes, task.len)
+    compaction_shape(task.program, predicate, &dtypes, task.len).with_new_output()
 }
 
 /// [`shape`] of a compaction of `len` elements of `values` where
-/// `predicate` holds, over columns of the types `dtypes`.
+/// `predicate` holds, over columns of the types `dtypes`, into a buffer
+/// the caller has (a new result is `.with_new_output()`).
 pub(crate) fn compaction_shape(values: &Program, predicate: &Program, dtypes: &[DType], len: usize) -> Shape {
     let (shape, kept) = (ProgramShape::of(values), ProgramShape::of(predicate));
     let mut columns: Vec<usize> = values.columns.iter().chain(&predicate.columns).copied().collect();
@@ -216,5 +253,5 @@ pub(crate) fn compaction_shape(values: &Program, predicate: &Program, dtypes: &[
         uses_f64: shape.uses_f64 || kept.uses_f64,
         no_gpu_kernel: shape.no_gpu_kernel.or(kept.no_gpu_kernel),
     };
-    Shape::new(program, len, None).with_new_output()
+    Shape::new(program, len, None)
 }

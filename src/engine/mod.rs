@@ -193,8 +193,8 @@ impl Engine {
                 outcome.with(Output::Scalar(value))
             }
             &Then::Scan(scan) => {
-                let (outcome, values) = self.execute_scan(task, shape, scan)?.take();
-                outcome.with(Output::Array(values))
+                let mut out = result_vec::<T>(task.len)?;
+                self.execute_scan(task, shape, scan, &mut out, Target::New)?.with(Output::Array(out))
             }
             Then::Filter(predicate) => {
                 let predicate = filter::predicate_program(predicate, job.inputs())?;

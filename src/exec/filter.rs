@@ -5,9 +5,11 @@
 //! GPU's count before the CPU could place anything.
 
 use super::{infallible, CpuExec, Executor, GpuExec, Task, Work};
+use crate::cpu;
 use crate::dtype::Element;
 use crate::error::{GpuError, Result};
 use crate::expr::program::Program;
+use crate::fresh::copy_bytes;
 use std::marker::PhantomData;
 
 /// The values of `task` where `predicate` (a `u32` program over the
@@ -37,6 +39,35 @@ impl<U: Element> Work for FilterWork<'_, U> {
 
     fn on_gpu(&mut self, gpu: &GpuExec<'_>) -> std::result::Result<Result<Vec<U>>, GpuError> {
         gpu.filter(self.task, self.predicate)
+    }
+}
+
+/// [`FilterWork`] into the front of `out`, which has a place for every
+/// element of the task; its result is how many were kept. On the GPU the
+/// kept values are read back and copied into `out`.
+pub(crate) struct FilterIntoWork<'t, 'o, U> {
+    pub task: Task<'t>,
+    pub predicate: &'t Program,
+    pub out: &'o mut [U],
+}
+
+impl<U: Element> Work for FilterIntoWork<'_, '_, U> {
+    type Out = Result<usize>;
+
+    fn len(&self) -> usize {
+        self.task.len
+    }
+
+    fn on_cpu(&mut self, cpu: &CpuExec<'_>) -> Result<usize> {
+        let Self { task, predicate, ref mut out } = *self;
+        Ok(cpu.install(|| cpu::filter::filter_into(task.program, predicate, task.columns, task.range(), out)))
+    }
+
+    fn on_gpu(&mut self, gpu: &GpuExec<'_>) -> std::result::Result<Result<usize>, GpuError> {
+        Ok(gpu.filter::<U>(self.task, self.predicate)?.map(|kept| {
+            copy_bytes(bytemuck::cast_slice_mut(&mut self.out[..kept.len()]), bytemuck::cast_slice(&kept));
+            kept.len()
+        }))
     }
 }
 

@@ -23,7 +23,7 @@ pub(crate) mod split;
 mod work;
 
 pub(crate) use cpu::CpuExec;
-pub(crate) use filter::{FilterWork, PartitionWork};
+pub(crate) use filter::{FilterIntoWork, FilterWork, PartitionWork};
 pub(crate) use gpu::GpuExec;
 pub(crate) use scan::ScanWork;
 pub(crate) use work::{MapWork, ReduceWork, Work};

@@ -90,6 +90,11 @@ fn check_dtype<T: TestElement>() {
             for (name, engine) in engines() {
                 let what = format!("{} over {n} {:?} on {name}", predicate.text, T::DTYPE);
                 assert_same_elements(&engine.filter(&xs, &expr).unwrap(), &kept, &format!("filter {what}"));
+                // Into a reused buffer, one place longer, whose old values stay past the kept ones.
+                let mut out = vec![T::of_f64(3.0); n + 1];
+                let k = engine.filter_into(&xs, &expr, &mut out).unwrap();
+                assert_same_elements(&out[..k], &kept, &format!("filter_into {what}"));
+                assert!(out[k..].iter().all(|x| x.as_f64() == 3.0), "filter_into leaves the rest: {what}");
                 let values = engine.eval_filter::<T>(&Expr::parse("x * 2").unwrap(), &expr, &inputs).unwrap();
                 assert_same_elements(&values, &doubled, &format!("eval_filter {what}"));
                 assert_eq!(engine.filter_indices(&expr, &inputs).unwrap(), indices, "filter_indices {what}");
@@ -158,6 +163,9 @@ fn a_large_filter_matches_a_loop() {
     let expected: Vec<f32> = xs.iter().enumerate().filter(|&(i, &x)| x > 0.25 || i % 3 == 0).map(|(_, &x)| x).collect();
     for (name, engine) in engines() {
         assert_same_elements(&engine.filter(&xs, &expr).unwrap(), &expected, &format!("2^24 + 3 on {name}"));
+        let mut out = vec![f32::NAN; n];
+        let kept = engine.filter_into(&xs, &expr, &mut out).unwrap();
+        assert_same_elements(&out[..kept], &expected, &format!("2^24 + 3 into a buffer on {name}"));
     }
 }
 
@@ -240,9 +248,18 @@ fn a_number_is_not_a_predicate() {
             assert!(expected(&engine.filter_indices(&expr, &inputs).unwrap_err()), "{text} on {name}");
             assert!(expected(&engine.partition(&xs, &expr).unwrap_err()), "{text} on {name}");
         }
+        let mut out = [7.0f32; 3];
+        assert!(expected_not_a_condition(&engine.filter_into(&xs, &Expr::parse("x * 2").unwrap(), &mut out)));
+        let short = engine.filter_into(&xs, &Expr::parse("x > 1").unwrap(), &mut out[..2]).unwrap_err();
+        assert!(matches!(short, Error::LengthMismatch { input: 3, output: 2 }), "{short}");
+        assert_eq!(out, [7.0; 3], "nothing was written");
         let unknown = engine.filter(&xs, &Expr::parse("y > 0").unwrap()).unwrap_err();
         assert!(matches!(unknown, Error::Expr(ExprError::UnknownInput { .. })), "{unknown}");
     }
+}
+
+fn expected_not_a_condition(result: &swath::Result<usize>) -> bool {
+    matches!(result, Err(Error::Expr(ExprError::NotACondition { .. })))
 }
 
 #[test]
@@ -263,11 +280,16 @@ fn a_gpu_fault_in_a_filter_reruns_on_the_cpu() {
     let rest: Vec<f32> = xs.iter().copied().filter(|&x| x <= 0.0 || x.is_nan()).collect();
     let inputs = Inputs::new().with("x", &xs);
     let indices: Vec<u32> = (0..n as u32).filter(|&i| xs[i as usize] > 0.0).collect();
-    for primitive in ["filter", "filter_indices", "partition"] {
+    for primitive in ["filter", "filter_into", "filter_indices", "partition"] {
         assert!(gpu.inject_gpu_fault(InjectedFault::Validation));
         let before = gpu.transfers();
         match primitive {
             "filter" => assert_same_elements(&gpu.filter(&xs, &expr).unwrap(), &kept, primitive),
+            "filter_into" => {
+                let mut out = vec![0.0f32; n];
+                let k = gpu.filter_into(&xs, &expr, &mut out).unwrap();
+                assert_same_elements(&out[..k], &kept, primitive);
+            }
             "filter_indices" => assert_eq!(gpu.filter_indices(&expr, &inputs).unwrap(), indices),
             _ => {
                 let parts = gpu.partition(&xs, &expr).unwrap();

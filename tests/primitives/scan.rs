@@ -141,6 +141,10 @@ fn check_type<T: Combine>() {
                 for (name, engine) in engines() {
                     let got = engine.scan(&values, scan).unwrap_or_else(|e| panic!("{label} on {name}: {e}"));
                     assert_same_elements(&got, &want, &format!("{label} on {name}"));
+                    // Into a reused buffer whose old values are not zeros.
+                    let mut out = vec![T::of_f64(7.0); len];
+                    engine.scan_into(&values, scan, &mut out).unwrap_or_else(|e| panic!("{label} into on {name}: {e}"));
+                    assert_same_elements(&out, &want, &format!("{label} into a buffer on {name}"));
                 }
             }
         }
@@ -226,6 +230,9 @@ fn a_scan_past_one_chunk_and_past_2_to_the_24_agrees_everywhere() {
     for (name, engine) in engines() {
         let got = engine.scan(&values, Scan::inclusive(Reduce::Sum)).unwrap();
         assert_same_elements(&got, &want, &format!("2^24+3 sum scan on {name}"));
+        let mut out = vec![f32::NAN; len];
+        engine.scan_into(&values, Scan::inclusive(Reduce::Sum), &mut out).unwrap();
+        assert_same_elements(&out, &want, &format!("2^24+3 sum scan into a buffer on {name}"));
     }
     // A GPU whose chunks are 1 MiB uploads the input in 65 pieces, twice.
     let builder = Engine::builder().policy(Policy::Gpu).chunk_bytes(1 << 20);
@@ -256,6 +263,11 @@ fn a_gpu_fault_in_a_scan_reruns_on_the_cpu() {
             assert!(engine.gpu_healthy(), "one {fault:?} leaves the GPU healthy");
         }
     }
+    engine.reopen_gpu().unwrap();
+    assert!(engine.inject_gpu_fault(InjectedFault::Validation));
+    let mut out = vec![-1.0f32; values.len()];
+    engine.scan_into(&values, Scan::inclusive(Reduce::Sum), &mut out).unwrap();
+    assert_same_elements(&out, &want, "scan into a buffer after a fault");
 }
 
 #[test]
@@ -270,4 +282,15 @@ fn bad_scans_are_clear_errors() {
     let err = engine.eval_scan::<f32>(&var("a").gt(0), &inputs, Scan::inclusive(Reduce::Sum)).unwrap_err();
     assert!(err.to_string().contains("condition"), "{err}");
     assert!(engine.scan::<f32>(&[], Scan::exclusive(Reduce::Min)).unwrap().is_empty());
+    // A buffer of the wrong length is refused before any work.
+    let mut out = [9.0f32; 3];
+    let err = engine.scan_into(&a, Scan::inclusive(Reduce::Sum), &mut out).unwrap_err();
+    assert!(matches!(err, Error::LengthMismatch { input: 2, output: 3 }), "{err}");
+    assert_eq!(out, [9.0; 3], "nothing was written");
+    let inputs = Inputs::new().with("a", &a);
+    let err = engine.eval_scan_into(&var("a"), &inputs, Scan::inclusive(Reduce::Sum), &mut out[..1]).unwrap_err();
+    assert!(matches!(err, Error::LengthMismatch { input: 2, output: 1 }), "{err}");
+    let long: Vec<f32> = (0..100_000).map(|k| (k % 7) as f32).collect();
+    let err = engine.scan_into(&long, Scan::inclusive(Reduce::Sum), &mut vec![0.0; 99_999]).unwrap_err();
+    assert!(matches!(err, Error::LengthMismatch { .. }), "{err}");
 }

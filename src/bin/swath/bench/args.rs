@@ -20,7 +20,7 @@ pub const LARGE_ENV: &str = "SWATH_BENCH_LARGE";
     swath bench --sizes 16,20,24 --devices cpu    three sizes, swath's CPU path only\n  \
     swath bench --json out.json --plot out.svg    also write the results as JSON and as a chart\n  \
     swath bench --ops square_new,transcendental   calls that return a new vector, as users make them\n  \
-    swath bench --ops scan --sizes 20,26          numpy's cumsum against a two-pass rayon scan\n  \
+    swath bench --ops scan,scan_into --sizes 26   numpy's cumsum against a two-pass rayon scan\n  \
     swath bench --resident --sizes 16..28:2       GPU rows on data already on the device, too\n\n\
     Every row is the median of --repeat timed runs after one warm-up, with min..max; runs under 1 ms\n\
     are timed in batches, and cells slower than about 1 s in all are run fewer times (at least 3).\n\
@@ -38,7 +38,8 @@ pub struct BenchArgs {
     /// Operations: square (a map into a reused buffer), sum, sumsq (square fused into sum), expr (the
     /// expression `x * 2.5 + 1`), chain10 (ten stages host to host; swath runs them as a pipeline that
     /// reads the slice in place), square_new (`x * x` into a new vector on every call, as `engine.map` and
-    /// `collect` return one) and transcendental (`sin(x) * cos(x) + sqrt(x)` into a new vector).
+    /// `collect` return one), transcendental (`sin(x) * cos(x) + sqrt(x)` into a new vector), scan
+    /// (`cumsum` into a new vector), scan_into (into a reused buffer), filter, filter_into, argmax and histogram.
     #[arg(long, value_name = "OPS", value_delimiter = ',', default_value = "square,sum,sumsq")]
     pub ops: Vec<BenchOp>,
 

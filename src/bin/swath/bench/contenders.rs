@@ -112,8 +112,26 @@ pub fn plain_loop(op: BenchOp, xs: &[f32], out: &mut [f32]) {
             });
             black_box(running.collect::<Vec<f32>>());
         }
+        BenchOp::ScanInto => {
+            let mut sum = 0.0;
+            for (y, &x) in out.iter_mut().zip(xs) {
+                sum += x;
+                *y = sum;
+            }
+            black_box(out);
+        }
         BenchOp::Filter => {
             black_box(xs.iter().copied().filter(|&x| x > THRESHOLD).collect::<Vec<f32>>());
+        }
+        BenchOp::FilterInto => {
+            let mut kept = 0;
+            for &x in xs {
+                if x > THRESHOLD {
+                    out[kept] = x;
+                    kept += 1;
+                }
+            }
+            black_box((out, kept));
         }
         BenchOp::Argmax => {
             let first_max = xs.iter().enumerate().fold((0, f32::NEG_INFINITY), |best, (i, &x)| match x > best.1 {
@@ -140,13 +158,19 @@ const SCAN_PIECE: usize = 1 << 16;
 /// The usual two-pass parallel scan in a few lines of rayon: each piece's sum, a sequential scan of the
 /// sums, then each piece scanned from its offset into a new vector.
 fn rayon_scan(xs: &[f32]) -> Vec<f32> {
+    let mut out = vec![0.0f32; xs.len()];
+    rayon_scan_into(xs, &mut out);
+    out
+}
+
+/// [`rayon_scan`] into `out`.
+fn rayon_scan_into(xs: &[f32], out: &mut [f32]) {
     let sums: Vec<f32> = xs.par_chunks(SCAN_PIECE).map(|piece| piece.iter().sum()).collect();
     let offsets = sums.iter().scan(0.0, |sum, &piece| {
         let offset = *sum;
         *sum += piece;
         Some(offset)
     });
-    let mut out = vec![0.0f32; xs.len()];
     let pieces = out.par_chunks_mut(SCAN_PIECE).zip(xs.par_chunks(SCAN_PIECE));
     pieces.zip(offsets.collect::<Vec<f32>>()).for_each(|((out, xs), mut sum)| {
         for (y, &x) in out.iter_mut().zip(xs) {
@@ -154,11 +178,10 @@ fn rayon_scan(xs: &[f32]) -> Vec<f32> {
             *y = sum;
         }
     });
-    out
 }
 
 /// The naive rayon one-liners: `square` collects a new vector each time, as such code usually does.
-pub fn rayon(op: BenchOp, xs: &[f32]) {
+pub fn rayon(op: BenchOp, xs: &[f32], out: &mut [f32]) {
     let xs = black_box(xs);
     match op {
         BenchOp::Square | BenchOp::SquareNew => {
@@ -182,9 +205,22 @@ pub fn rayon(op: BenchOp, xs: &[f32]) {
         BenchOp::Scan => {
             black_box(rayon_scan(xs));
         }
+        BenchOp::ScanInto => {
+            rayon_scan_into(xs, out);
+            black_box(out);
+        }
         BenchOp::Filter => {
             let pieces = xs.par_chunks(SCAN_PIECE).map(|piece| piece.iter().copied().filter(|&x| x > THRESHOLD));
             black_box(pieces.map(Iterator::collect::<Vec<f32>>).collect::<Vec<_>>().concat());
+        }
+        BenchOp::FilterInto => {
+            let pieces = xs.par_chunks(SCAN_PIECE).map(|piece| piece.iter().copied().filter(|&x| x > THRESHOLD));
+            let mut kept = 0;
+            for piece in pieces.map(Iterator::collect::<Vec<f32>>).collect::<Vec<_>>() {
+                out[kept..kept + piece.len()].copy_from_slice(&piece);
+                kept += piece.len();
+            }
+            black_box((out, kept));
         }
         BenchOp::Argmax => {
             let first_max =
@@ -240,8 +276,15 @@ pub fn swath(engine: &Engine, op: BenchOp, xs: &[f32], out: &mut [f32]) -> swath
         BenchOp::Scan => {
             black_box(engine.scan(xs, Scan::inclusive(Reduce::Sum))?);
         }
+        BenchOp::ScanInto => {
+            engine.scan_into(xs, Scan::inclusive(Reduce::Sum), out)?;
+            black_box(out);
+        }
         BenchOp::Filter => {
             black_box(engine.filter(xs, &var("x").gt(THRESHOLD))?);
+        }
+        BenchOp::FilterInto => {
+            black_box(engine.filter_into(xs, &var("x").gt(THRESHOLD), out)?);
         }
         BenchOp::Argmax => {
             black_box(engine.argmax(xs)?);
@@ -270,6 +313,7 @@ pub fn swath_device(engine: &Engine, op: BenchOp, xs: &[f32], out: &mut [f32]) -
         BenchOp::Square => engine.map_into(xs, out, Op::Square),
         BenchOp::Expr => engine.eval_into(&Expr::parse(EXPR)?, &Inputs::new().with("x", xs), out),
         BenchOp::Chain10 => chain10(engine, xs, out),
+        BenchOp::ScanInto => engine.scan_into(xs, Scan::inclusive(Reduce::Sum), out),
         _ => match job(op, xs)? {
             Some(job) => Ok(engine.run(&job)?.device),
             None => Ok(Device::Cpu),
@@ -281,7 +325,7 @@ pub fn swath_device(engine: &Engine, op: BenchOp, xs: &[f32], out: &mut [f32]) -
 /// for a pipeline, whose stages are one submission with nothing between them to time, and for the
 /// primitives, whose passes are too.
 pub fn gpu_profile(engine: &Engine, op: BenchOp, xs: &[f32]) -> swath::Result<Option<GpuProfile>> {
-    if matches!(op, BenchOp::Scan | BenchOp::Filter | BenchOp::Argmax | BenchOp::Histogram) {
+    if op.is_primitive() {
         return Ok(None);
     }
     match job(op, xs)? {
@@ -298,8 +342,8 @@ fn job(op: BenchOp, xs: &[f32]) -> swath::Result<Option<Job<'_, f32>>> {
         BenchOp::Sumsq => Job::map_reduce(xs, Op::Square, Reduce::Sum),
         BenchOp::Expr => Job::expr(Inputs::new().with("x", xs), Expr::parse(EXPR)?),
         BenchOp::Transcendental => Job::expr(Inputs::new().with("x", xs), Expr::parse(TRANSCENDENTAL)?),
-        BenchOp::Scan => Job::scan(xs, Scan::inclusive(Reduce::Sum)),
-        BenchOp::Filter => Job::filter(xs, var("x").gt(THRESHOLD)),
+        BenchOp::Scan | BenchOp::ScanInto => Job::scan(xs, Scan::inclusive(Reduce::Sum)),
+        BenchOp::Filter | BenchOp::FilterInto => Job::filter(xs, var("x").gt(THRESHOLD)),
         BenchOp::Argmax => Job::argmax(xs),
         BenchOp::Histogram => Job::histogram(xs, BINS, RANGE.0, RANGE.1),
         BenchOp::Chain10 => return Ok(None),
@@ -353,6 +397,11 @@ mod tests {
         assert!(scanned.iter().zip(&cumsum).all(|(a, b)| (a - b).abs() <= 1e-3 * b), "the rayon scan is a cumsum");
         let swath_scan = engine.scan(&xs, Scan::inclusive(Reduce::Sum)).unwrap_or_default();
         assert!(swath_scan.iter().zip(&cumsum).all(|(a, b)| (a - b).abs() <= 1e-3 * b), "so is swath's");
+        assert!(swath(&engine, BenchOp::ScanInto, &xs, &mut out).is_ok());
+        assert_eq!(out, swath_scan, "scan_into writes what scan returns");
+        let kept: Vec<f32> = xs.iter().copied().filter(|&x| x > THRESHOLD).collect();
+        assert_eq!(engine.filter_into(&xs, &var("x").gt(THRESHOLD), &mut out).ok(), Some(kept.len()));
+        assert_eq!(out[..kept.len()], kept, "filter_into writes what filter returns");
         assert_eq!(
             engine.filter(&xs, &var("x").gt(THRESHOLD)).ok(),
             Some(xs.iter().copied().filter(|&x| x > THRESHOLD).collect())
@@ -365,12 +414,14 @@ mod tests {
             BenchOp::SquareNew,
             BenchOp::Transcendental,
             BenchOp::Scan,
+            BenchOp::ScanInto,
             BenchOp::Filter,
+            BenchOp::FilterInto,
             BenchOp::Argmax,
             BenchOp::Histogram,
         ] {
             plain_loop(op, &xs, &mut out);
-            rayon(op, &xs);
+            rayon(op, &xs, &mut out);
             assert!(swath(&engine, op, &xs, &mut out).is_ok());
             assert!(matches!(swath_device(&engine, op, &xs, &mut out), Ok(Device::Cpu)));
         }

@@ -25,8 +25,14 @@ pub enum BenchOp {
     Transcendental,
     /// The inclusive sum scan (numpy's `cumsum`) into a new vector on every call.
     Scan,
+    /// The same scan into a reused buffer, as `np.cumsum(x, out=out)`: no new pages to fault in.
+    #[value(name = "scan_into")]
+    ScanInto,
     /// The elements above the middle of the data's range (about half) into a new vector: `x[x > 1]`.
     Filter,
+    /// The same filter into the front of a reused buffer.
+    #[value(name = "filter_into")]
+    FilterInto,
     /// The index and value of the first maximum.
     Argmax,
     /// numpy's histogram in 256 bins over the data's range.
@@ -54,7 +60,9 @@ impl BenchOp {
             BenchOp::SquareNew => "square_new",
             BenchOp::Transcendental => "transcendental",
             BenchOp::Scan => "scan",
+            BenchOp::ScanInto => "scan_into",
             BenchOp::Filter => "filter",
+            BenchOp::FilterInto => "filter_into",
             BenchOp::Argmax => "argmax",
             BenchOp::Histogram => "histogram",
         }
@@ -71,7 +79,9 @@ impl BenchOp {
             BenchOp::SquareNew => "x * x, a new vector per call",
             BenchOp::Transcendental => "sin(x)*cos(x)+sqrt(x), a new vector per call",
             BenchOp::Scan => "cumsum, a new vector per call",
+            BenchOp::ScanInto => "cumsum into a reused buffer",
             BenchOp::Filter => "x[x > 1], about half kept, a new vector per call",
+            BenchOp::FilterInto => "x[x > 1], about half kept, into a reused buffer",
             BenchOp::Argmax => "index and value of the first maximum",
             BenchOp::Histogram => "histogram, 256 bins",
         }
@@ -88,8 +98,9 @@ impl BenchOp {
             | BenchOp::Chain10
             | BenchOp::SquareNew
             | BenchOp::Transcendental
-            | BenchOp::Scan => 2 * input,
-            BenchOp::Filter => input + input / 2,
+            | BenchOp::Scan
+            | BenchOp::ScanInto => 2 * input,
+            BenchOp::Filter | BenchOp::FilterInto => input + input / 2,
             BenchOp::Sum | BenchOp::Sumsq | BenchOp::Argmax | BenchOp::Histogram => input,
         }
     }
@@ -97,7 +108,21 @@ impl BenchOp {
     /// True if the op has a form over an array already on the device: the maps and reductions that
     /// `Array` and pipelines run. The primitives (scan, filter, argmax, histogram) have none.
     pub fn has_resident_form(self) -> bool {
-        !matches!(self, BenchOp::Scan | BenchOp::Filter | BenchOp::Argmax | BenchOp::Histogram)
+        !self.is_primitive()
+    }
+
+    /// True for the primitives beyond map and reduce (scan, filter, argmax, histogram), which run as
+    /// several passes in one submission on the GPU.
+    pub fn is_primitive(self) -> bool {
+        matches!(
+            self,
+            BenchOp::Scan
+                | BenchOp::ScanInto
+                | BenchOp::Filter
+                | BenchOp::FilterInto
+                | BenchOp::Argmax
+                | BenchOp::Histogram
+        )
     }
 
     /// The bandwidth the op is compared with: the copy for every map (a compute-bound one such as
@@ -110,7 +135,9 @@ impl BenchOp {
             | BenchOp::SquareNew
             | BenchOp::Transcendental
             | BenchOp::Scan
-            | BenchOp::Filter => Bound::Copy,
+            | BenchOp::ScanInto
+            | BenchOp::Filter
+            | BenchOp::FilterInto => Bound::Copy,
             BenchOp::Sum | BenchOp::Sumsq | BenchOp::Argmax | BenchOp::Histogram => Bound::Read,
         }
     }

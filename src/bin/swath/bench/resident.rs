@@ -36,7 +36,12 @@ impl ResidentJob {
                     CHAIN.iter().enumerate().map(|(k, stage)| Ok((format!("s{}", k + 1), Expr::parse(stage)?)));
                 Ok(Some(ResidentJob { input: "s0", stages: stages.collect::<swath::Result<_>>()?, reduce: None }))
             }
-            BenchOp::Scan | BenchOp::Filter | BenchOp::Argmax | BenchOp::Histogram => Ok(None),
+            BenchOp::Scan
+            | BenchOp::ScanInto
+            | BenchOp::Filter
+            | BenchOp::FilterInto
+            | BenchOp::Argmax
+            | BenchOp::Histogram => Ok(None),
         }
     }
 

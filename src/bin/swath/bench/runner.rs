@@ -123,7 +123,7 @@ fn measure_cell(
             Ok(())
         })?,
         (Contender::Rayon, _) => measure(budget, || -> Result<(), Failure> {
-            contenders::rayon(op, xs);
+            contenders::rayon(op, xs, out);
             Ok(())
         })?,
         (Contender::SwathCpu, Some(engine)) => measure(budget, || contenders::swath(engine, op, xs, out))?,
