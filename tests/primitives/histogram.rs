@@ -151,6 +151,31 @@ fn f32_values_at_every_edge_of_a_few_bins_are_counted_exactly() {
     }
 }
 
+/// Values in range at first, then more and more out of it (and NaN),
+/// as a histogram over part of its data's range meets them: the CPU
+/// changes how it marks them partway, and the counts must not change.
+#[test]
+fn values_leaving_the_range_partway_are_counted_exactly() {
+    let mut rng = Rng::labelled("leaving the range");
+    let n = 3 * 4096 + 77;
+    let mut xs: Vec<f32> = rng.values(n, (0.0, 1.0));
+    for (k, x) in xs.iter_mut().enumerate().skip(4096 + 100) {
+        *x = match k % 5 {
+            0 => *x - 1.5,
+            1 => *x + 1.25,
+            2 if k % 7 == 0 => f32::NAN,
+            _ => *x,
+        };
+    }
+    for (bins, lo, hi) in [(256, 0.0, 1.0), (100, 0.1, 0.9), (7, 0.0, 1.0), (256, 0.25, 1.0)] {
+        let want = reference(&xs, bins, lo, hi);
+        for (name, engine) in engines() {
+            let got = engine.histogram(&xs, bins, lo, hi).unwrap();
+            assert_eq!(got, want, "{bins} bins over [{lo}, {hi}] on {name}");
+        }
+    }
+}
+
 #[test]
 fn expressions_are_counted_without_an_intermediate_array() {
     for n in [1, 4097, 100_003] {
