@@ -288,3 +288,24 @@ fn a_long_input_on_every_engine() {
         assert_eq!(engine.histogram(&xs, 64, -0.75, 0.75).unwrap(), expected, "{name}");
     }
 }
+
+/// Long f32 inputs in up to 256 bins, where the CPU counts values in
+/// pairs with byte counts: random values with edges, infinities and NaN,
+/// and runs of one value, which wrap a pair's byte many times over.
+#[test]
+fn long_inputs_in_few_bins_are_counted_exactly() {
+    let n = 300_007;
+    for (bins, lo, hi) in [(256, 0.5, 1.5), (255, -1.0, 3.0), (7, 0.0, 1.0), (1, -5.0, 5.0)] {
+        let mixed: Vec<f32> = data(n, bins, lo, hi);
+        let edge = edges(bins, lo, hi)[bins / 2] as f32;
+        let runs: Vec<f32> = (0..n).map(|i| [lo as f32, edge, hi as f32, f32::NAN][i / 70_000 % 4]).collect();
+        let one_bin = vec![edge; n];
+        for (label, xs) in [("mixed", &mixed), ("runs", &runs), ("one bin", &one_bin)] {
+            let expected = reference(xs, bins, lo, hi);
+            for (name, engine) in engines() {
+                let counts = engine.histogram(xs, bins, lo, hi).unwrap();
+                assert!(counts == expected, "{label} in {bins} bins over [{lo}, {hi}] on {name}");
+            }
+        }
+    }
+}

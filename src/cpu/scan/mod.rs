@@ -10,7 +10,9 @@
 //! A tile is scanned from where its values are (the input itself, or a
 //! tile of evaluated values in cache) straight into its part of the
 //! output, so pass 3 reads the input once and writes the output once;
-//! nothing depends on which thread runs which tile.
+//! nothing depends on which thread runs which tile. Within a tile, runs
+//! are scanned a group of eight at a time ([`groups`]: side by side in
+//! vector lanes where the CPU has AVX-512VL).
 
 use super::closures::{with_reduce, ReduceVisitor};
 use super::eval::{Bank, Plan};
@@ -20,6 +22,7 @@ use crate::column::Column;
 use crate::dtype::Element;
 use crate::expr::program::Program;
 use crate::op::Reduce;
+use groups::GROUP_VALUES;
 use rayon::prelude::*;
 
 /// Tiles per rayon task.
@@ -163,7 +166,7 @@ fn scan_with<U: Element, V: Values<U>, C: Fn(U, U) -> U + Copy + Send + Sync>(va
 /// Scans values `from..from + out.len()` (at most a tile) into `out`,
 /// offset by `carry`: read where they are in memory, or evaluated into
 /// `tile` first.
-fn scan_tile_of<U: Element, V: Values<U>, C: Fn(U, U) -> U>(
+fn scan_tile_of<U: Element, V: Values<U>, C: Fn(U, U) -> U + Copy>(
     values: &V,
     state: &mut V::State,
     tile: &mut [U; TILE],
@@ -182,79 +185,46 @@ fn scan_tile_of<U: Element, V: Values<U>, C: Fn(U, U) -> U>(
     }
 }
 
-/// Runs whose folds interleave: their dependency chains overlap in the
-/// CPU's pipeline instead of waiting on one add at a time.
-const GROUP: usize = 8;
-
 /// Scans one tile's `values` into `tile` (as long), in the canonical
 /// order, each result offset by `carry` (the scan of the tiles before)
 /// if there is one. Reading the input where it is, rather than copying
 /// it into `tile` and scanning there, spares a pass over the tile: the
 /// scan of 2^26 `f32` into a buffer took 31 to 32 ms with the copy.
-fn scan_tile<U: Copy, C: Fn(U, U) -> U>(values: &[U], tile: &mut [U], carry: Option<U>, combine: C) {
-    let mut runs_before: Option<U> = None;
-    let mut offset = |run: &mut [U], total: U| {
-        match (runs_before, carry) {
-            (None, None) => {}
-            (Some(p), None) => run.iter_mut().for_each(|v| *v = combine(p, *v)),
-            (None, Some(c)) => run.iter_mut().for_each(|v| *v = combine(c, *v)),
-            (Some(p), Some(c)) => run.iter_mut().for_each(|v| *v = combine(c, combine(p, *v))),
-        }
-        runs_before = Some(runs_before.map_or(total, |p| combine(p, total)));
-    };
+fn scan_tile<U: Element, C: Fn(U, U) -> U + Copy>(values: &[U], tile: &mut [U], carry: Option<U>, combine: C) {
     debug_assert_eq!(values.len(), tile.len());
-    let mut groups = tile.chunks_exact_mut(GROUP * ROWS);
-    let mut inputs = values.chunks_exact(GROUP * ROWS);
-    for (group, input) in (&mut groups).zip(&mut inputs) {
-        let mut acc: [U; GROUP] = std::array::from_fn(|j| input[j * ROWS]);
-        for (j, &first) in acc.iter().enumerate() {
-            group[j * ROWS] = first;
-        }
-        for k in 1..ROWS {
-            for (j, acc) in acc.iter_mut().enumerate() {
-                *acc = combine(*acc, input[j * ROWS + k]);
-                group[j * ROWS + k] = *acc;
-            }
-        }
-        for (run, total) in group.chunks_exact_mut(ROWS).zip(acc) {
-            offset(run, total);
-        }
-    }
-    let runs = groups.into_remainder().chunks_mut(ROWS).zip(inputs.remainder().chunks(ROWS));
-    for (run, input) in runs {
+    let whole = values.len() / GROUP_VALUES * GROUP_VALUES;
+    let mut runs_before = groups::scan(&values[..whole], &mut tile[..whole], carry, combine);
+    // The runs of a last, partial group (of the input's last tile).
+    for (run, input) in tile[whole..].chunks_mut(ROWS).zip(values[whole..].chunks(ROWS)) {
         let mut acc = input[0];
         run[0] = acc;
         for (value, &x) in run[1..].iter_mut().zip(&input[1..]) {
             acc = combine(acc, x);
             *value = acc;
         }
-        offset(run, acc);
+        match (runs_before, carry) {
+            (None, None) => {}
+            (Some(p), None) => run.iter_mut().for_each(|v| *v = combine(p, *v)),
+            (None, Some(c)) => run.iter_mut().for_each(|v| *v = combine(c, *v)),
+            (Some(p), Some(c)) => run.iter_mut().for_each(|v| *v = combine(c, combine(p, *v))),
+        }
+        runs_before = Some(runs_before.map_or(acc, |p| combine(p, acc)));
     }
 }
 
 /// The total of one tile in the canonical scan order: the last element
 /// [`scan_tile`] would give it without a carry.
-fn tile_total<U: Copy, C: Fn(U, U) -> U>(tile: &[U], combine: C) -> U {
-    let fold_run = |run: &[U]| run[1..].iter().fold(run[0], |acc, &v| combine(acc, v));
-    let mut total: Option<U> = None;
-    let mut groups = tile.chunks_exact(GROUP * ROWS);
-    for group in &mut groups {
-        let mut acc: [U; GROUP] = std::array::from_fn(|j| group[j * ROWS]);
-        for k in 1..ROWS {
-            for (j, acc) in acc.iter_mut().enumerate() {
-                *acc = combine(*acc, group[j * ROWS + k]);
-            }
-        }
-        for run in acc {
-            total = Some(total.map_or(run, |t| combine(t, run)));
-        }
-    }
-    for run in groups.remainder().chunks(ROWS) {
-        let run = fold_run(run);
+fn tile_total<U: Element, C: Fn(U, U) -> U + Copy>(tile: &[U], combine: C) -> U {
+    let whole = tile.len() / GROUP_VALUES * GROUP_VALUES;
+    let mut total = groups::total(&tile[..whole], combine);
+    for run in tile[whole..].chunks(ROWS) {
+        let run = run[1..].iter().fold(run[0], |acc, &v| combine(acc, v));
         total = Some(total.map_or(run, |t| combine(t, run)));
     }
     total.expect("a tile holds at least one element")
 }
+
+mod groups;
 
 #[cfg(test)]
 mod tests {
