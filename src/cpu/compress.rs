@@ -92,6 +92,7 @@ fn compact_loop<U: Copy, const KEEP: bool>(values: &[U], flags: &[u32], out: &mu
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
+    use crate::cpu::prefetch;
     use std::arch::x86_64::*;
 
     /// Lanes of one step.
@@ -127,6 +128,7 @@ mod avx2 {
         let whole = values.len() / LANES * LANES;
         let mut at = 0;
         for start in (0..whole).step_by(LANES) {
+            prefetch::ahead(values, start);
             // SAFETY: `start + LANES <= whole`, within `flags`.
             let flag = unsafe { _mm256_loadu_si256(flags.as_ptr().add(start).cast()) };
             let zero = _mm256_castsi256_ps(_mm256_cmpeq_epi32(flag, _mm256_setzero_si256()));
@@ -153,6 +155,7 @@ mod avx2 {
         let whole = values.len() / LANES * LANES;
         let mut at = 0;
         for (start, lanes) in values[..whole].chunks_exact(LANES).enumerate() {
+            prefetch::ahead(values, start * LANES);
             let mut chosen = 0;
             for (lane, &value) in lanes.iter().enumerate() {
                 chosen |= usize::from(test(value) == KEEP) << lane;

@@ -16,6 +16,7 @@ pub(crate) mod filter;
 pub(crate) mod histogram;
 mod map;
 pub(crate) mod math;
+pub(crate) mod prefetch;
 mod reduce;
 pub(crate) mod scan;
 

@@ -12,13 +12,14 @@
 //! multiply and an add), so the values do not change, only where they
 //! sit (a NaN's sign and payload are not among the bits swath fixes).
 //!
-//! Measured on the 2-core Xeon (`swath bench --ops scan_into --sizes 26`,
+//! Measured on the 2-core Xeon VM (`swath bench --ops scan_into --sizes 26`,
 //! 2^26 `f32` into a buffer, three runs each): 52.5 to 53.8 ms with the
-//! interleaved loop, 44.0 to 45.3 ms transposed; on one thread, 100 ms
-//! and 81 to 87 ms. A two-pass scan in C with as few instructions as a
-//! scan can have (not in the canonical order) took 37.5 ms there. The
-//! same transposes compiled for AVX2 alone took 56.5 ms: its 16
-//! registers cannot hold the rows.
+//! interleaved loop, 44.0 to 45.3 ms transposed, and 40.5 to 42.7 with
+//! the input prefetched ([`crate::cpu::prefetch`]); on one thread, 100 ms, 81 to 87
+//! and 74 to 78. A two-pass scan in C with as few instructions as a scan
+//! can have (not in the canonical order) took 37.5 ms there. The same
+//! transposes compiled for AVX2 alone took 56.5 ms: its 16 registers
+//! cannot hold the rows.
 
 use crate::canonical::ROWS;
 use crate::dtype::Element;
@@ -205,6 +206,7 @@ fn offset_lanes<U: Copy, C: Fn(U, U) -> U + Copy>(
 #[cfg(target_arch = "x86_64")]
 mod wide {
     use super::{fold_rows, offset_rows, runs_after, Rows, GROUP, GROUP_VALUES, ROWS};
+    use crate::cpu::prefetch;
     use std::arch::x86_64::*;
 
     /// True if the CPU has AVX-512VL, whose 32 vector registers hold a
@@ -228,7 +230,9 @@ mod wide {
     ) -> Option<U> {
         let mut rows: Rows<U> = [[U::default(); GROUP]; ROWS];
         let mut before = None;
-        for (input, group) in values.chunks_exact(GROUP_VALUES).zip(out.chunks_exact_mut(GROUP_VALUES)) {
+        for (g, (input, group)) in values.chunks_exact(GROUP_VALUES).zip(out.chunks_exact_mut(GROUP_VALUES)).enumerate()
+        {
+            prefetch_group(values, g);
             // SAFETY: both hold a group of 4-byte values.
             unsafe { to_rows(input, &mut rows) };
             let totals = fold_rows(&mut rows, combine);
@@ -247,7 +251,8 @@ mod wide {
     pub(super) unsafe fn total<U: Copy + Default, C: Fn(U, U) -> U + Copy>(values: &[U], combine: C) -> Option<U> {
         let mut rows: Rows<U> = [[U::default(); GROUP]; ROWS];
         let mut total = None;
-        for input in values.chunks_exact(GROUP_VALUES) {
+        for (g, input) in values.chunks_exact(GROUP_VALUES).enumerate() {
+            prefetch_group(values, g);
             // SAFETY: `input` holds a group of 4-byte values.
             unsafe { to_rows(input, &mut rows) };
             let mut acc = rows[0];
@@ -259,6 +264,15 @@ mod wide {
             total = runs_after(total, acc, combine);
         }
         total
+    }
+
+    /// Prefetches the lines of the group [`prefetch::AHEAD`] bytes past
+    /// group `g` of `values`.
+    #[inline(always)]
+    fn prefetch_group<U>(values: &[U], g: usize) {
+        for line in (0..GROUP_VALUES * size_of::<U>()).step_by(prefetch::LINE) {
+            prefetch::ahead(values, g * GROUP_VALUES + line / size_of::<U>());
+        }
     }
 
     /// Transposes a group of runs (run `j` at `j * ROWS`) into rows, four
